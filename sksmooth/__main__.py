@@ -1,0 +1,7 @@
+"""``python -m sksmooth`` runs the ``sksmooth`` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,489 @@
+"""SmoothedClassifier: validation and orchestration of randomized smoothing."""
+
+import math
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, _fit_context, clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.utils import get_tags
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.metadata_routing import (
+    MetadataRouter,
+    MethodMapping,
+    _routing_enabled,
+    process_routing,
+)
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import _check_method_params, check_is_fitted, validate_data
+
+from . import _random
+from ._engine import count_votes
+from ._stats import binom_test_half, clopper_pearson_lower
+from ._warnings import SmoothingWarning
+from .noise import GaussianNoise
+
+
+class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
+    """A classifier smoothed by random noise, with provable robustness certificates.
+
+    The smoothed classifier predicts ``g(x) = argmax_c P[f(x + eps) = c]`` where
+    ``f`` is the base estimator and ``eps`` the noise. :meth:`certify` returns,
+    for each input, ``g``'s class and a radius such that, with probability at
+    least ``1 - alpha`` over the Monte Carlo draws, no perturbation of norm
+    smaller than the radius (in the norm ``noise_.norm``) changes ``g``'s class
+    (Cohen, Rosenfeld & Kolter, ICML 2019).
+
+    Parameters
+    ----------
+    estimator : estimator object, default=None
+        The base classifier ``f``, any estimator with ``fit`` and ``predict``.
+        It is cloned into :attr:`estimator_`. None uses
+        ``LogisticRegression()``.
+    noise : noise object, default=None
+        The noise distribution, e.g. :class:`~sksmooth.GaussianNoise`. None uses
+        ``GaussianNoise(sigma=0.25)``; ``set_params(noise__sigma=...)`` then
+        tunes that default, so a grid over ``noise__sigma`` works either way.
+    n_samples : int, default=10_000
+        Monte Carlo draws per input used to estimate the class probabilities
+        (``n`` in Cohen et al.'s CERTIFY and PREDICT); also the draws behind
+        :meth:`predict` and :meth:`predict_proba`.
+    n_select : int, default=100
+        Separate draws per input used by :meth:`certify` to pick the top class
+        (``n0`` in Cohen et al.).
+    alpha : float, default=0.001
+        Each certificate (and each non-abstained :meth:`predict_certified`
+        answer) is wrong with probability at most ``alpha``.
+    noise_augment : int, default=1
+        :meth:`fit` trains the base estimator on ``noise_augment`` noisy copies
+        of every training row (Gaussian data augmentation, as in Cohen et al.).
+        0 trains on the clean data.
+    method : {"auto", "monte_carlo", "exact"}, default="auto"
+        How to certify. ``"monte_carlo"`` always samples; ``"exact"`` demands a
+        closed form and raises where none exists; ``"auto"`` uses a closed form
+        where one exists and sampling elsewhere.
+    abstain_label : object, default=-1
+        Label returned where the smoothed classifier abstains. It must not be a
+        class label.
+    batch_size : int, default=None
+        Most noisy rows passed to the base estimator in one call; bounds memory.
+        None picks about 32 MiB of noisy rows.
+    n_jobs : int, default=None
+        Inputs are split across ``n_jobs`` jobs through
+        ``sklearn.utils.parallel`` (so any joblib backend, e.g. Dask, applies).
+        Results do not depend on it.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the noise. An int gives the same draws on every call; each input
+        row gets its own stream keyed by ``random_state`` and the row's values,
+        so results do not depend on row order, batching or ``n_jobs``. It also
+        seeds the base estimator's ``random_state`` parameters that are None.
+    verbose : int, default=0
+        Show a progress bar when > 0.
+
+    Attributes
+    ----------
+    estimator_ : estimator object
+        The fitted clone of ``estimator``.
+    noise_ : noise object
+        The validated clone of ``noise`` used after fit.
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen during fit, when ``X`` had string column names.
+
+    See Also
+    --------
+    sksmooth.GaussianNoise : Gaussian noise and its l2 certificate.
+
+    Notes
+    -----
+    The guarantee is about the smoothed classifier ``g``, not the base
+    estimator ``f``; it is statistical (each certificate is wrong with
+    probability at most ``alpha``, independently across inputs since each
+    input has its own noise stream); and it covers perturbations in the
+    norm of the noise only.
+
+    References
+    ----------
+    .. [1] J. Cohen, E. Rosenfeld, J. Z. Kolter. "Certified Adversarial
+       Robustness via Randomized Smoothing". ICML 2019.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sklearn.tree import DecisionTreeClassifier
+    >>> from sksmooth import SmoothedClassifier, GaussianNoise
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> X = StandardScaler().fit_transform(X)
+    >>> clf = SmoothedClassifier(DecisionTreeClassifier(max_depth=3, random_state=0),
+    ...                          noise=GaussianNoise(sigma=0.25), n_samples=1000,
+    ...                          random_state=0).fit(X[:400], y[:400])
+    >>> y_pred, radius = clf.certify(X[400:405])
+    >>> y_pred
+    array([0, 1, 1, 1, 1])
+    >>> radius.round(2)
+    array([0.62, 0.48, 0.59, 0.62, 0.62])
+    """
+
+    _parameter_constraints = {
+        "estimator": [HasMethods(["fit", "predict"]), None],
+        "noise": [HasMethods(["sample", "perturb", "radius"]), None],
+        "n_samples": [Interval(Integral, 1, None, closed="left")],
+        "n_select": [Interval(Integral, 1, None, closed="left")],
+        "alpha": [Interval(Real, 0, 1, closed="neither")],
+        "noise_augment": [Interval(Integral, 0, None, closed="left")],
+        "method": [StrOptions({"auto", "monte_carlo", "exact"})],
+        "abstain_label": "no_validation",
+        "batch_size": [Interval(Integral, 1, None, closed="left"), None],
+        "n_jobs": [Integral, None],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        estimator=None,
+        noise=None,
+        *,
+        n_samples=10_000,
+        n_select=100,
+        alpha=0.001,
+        noise_augment=1,
+        method="auto",
+        abstain_label=-1,
+        batch_size=None,
+        n_jobs=None,
+        random_state=None,
+        verbose=0,
+    ):
+        self.estimator = estimator
+        self.noise = noise
+        self.n_samples = n_samples
+        self.n_select = n_select
+        self.alpha = alpha
+        self.noise_augment = noise_augment
+        self.method = method
+        self.abstain_label = abstain_label
+        self.batch_size = batch_size
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ params
+    def set_params(self, **params):
+        """Set parameters; ``noise__<param>`` also works while ``noise`` is None.
+
+        With ``noise=None`` the default ``GaussianNoise()`` is materialised first,
+        so ``GridSearchCV(SmoothedClassifier(), {"noise__sigma": [...]})`` works.
+        """
+        if self.noise is None and "noise" not in params and any(
+            key.startswith("noise__") for key in params
+        ):
+            self.noise = GaussianNoise()
+        return super().set_params(**params)
+
+    def _make_estimator(self):
+        return LogisticRegression() if self.estimator is None else self.estimator
+
+    def _make_noise(self):
+        return GaussianNoise() if self.noise is None else self.noise
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        base = get_tags(self._make_estimator())
+        tags.input_tags.allow_nan = base.input_tags.allow_nan
+        tags.input_tags.sparse = False
+        if base.classifier_tags is not None:
+            tags.classifier_tags.multi_class = base.classifier_tags.multi_class
+        return tags
+
+    def get_metadata_routing(self):
+        """Metadata routing: ``fit`` parameters are routed to the base estimator's ``fit``.
+
+        Returns
+        -------
+        routing : MetadataRouter
+        """
+        return MetadataRouter(owner=self.__class__.__name__).add(
+            estimator=self._make_estimator(),
+            method_mapping=MethodMapping().add(caller="fit", callee="fit"),
+        )
+
+    # --------------------------------------------------------------------- fit
+    def _finite_policy(self):
+        return "allow-nan" if get_tags(self._make_estimator()).input_tags.allow_nan else True
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y, **fit_params):
+        """Fit the base estimator on noise-augmented data.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training inputs (numeric).
+        y : array-like of shape (n_samples,)
+            Class labels: ints, strings, anything scikit-learn accepts.
+        **fit_params : dict
+            Passed to the base estimator's ``fit`` (through metadata routing when
+            it is enabled). Per-sample parameters such as ``sample_weight`` are
+            repeated for the noisy copies.
+
+        Returns
+        -------
+        self : object
+        """
+        X, y = validate_data(
+            self, X, y, dtype=np.float64, ensure_all_finite=self._finite_policy(), y_numeric=False
+        )
+        check_classification_targets(y)
+        self.classes_ = np.unique(y)
+        if self.classes_.shape[0] < 2:
+            raise ValueError(
+                "Classifier can't train when only one class is present: y has the single "
+                f"class {self.classes_[0]!r}; smoothing needs at least two classes."
+            )
+        if any(c == self.abstain_label for c in self.classes_.tolist()):
+            raise ValueError(
+                f"abstain_label={self.abstain_label!r} is also a class label in y; pass an "
+                "abstain_label that is not a class, e.g. abstain_label="
+                f"{_free_label(self.classes_)!r}."
+            )
+        self._out_dtype = _label_dtype(self.classes_, self.abstain_label)
+        self.noise_ = clone(self._make_noise()).validate(X.shape[1])
+        if self.alpha ** (1.0 / self.n_samples) <= 0.5:
+            least = math.floor(math.log(self.alpha) / math.log(0.5)) + 1
+            warnings.warn(
+                f"n_samples={self.n_samples} can never certify at alpha={self.alpha}: even a "
+                f"unanimous vote gives pA_lower = alpha**(1/n_samples) <= 1/2. Use "
+                f"n_samples >= {least}.",
+                SmoothingWarning,
+            )
+
+        if _routing_enabled():
+            params = process_routing(self, "fit", **fit_params).estimator.fit
+        else:
+            params = fit_params
+        if self.noise_augment > 0:
+            entropy = _random.base_entropy(self.random_state)
+            rng = _random.generator(np.random.SeedSequence(entropy, spawn_key=(_random.TRAIN,)))
+            idx = np.tile(np.arange(X.shape[0]), self.noise_augment)
+            X_train = self.noise_.perturb(X[idx], self.noise_.sample(idx.size, X.shape[1], rng))
+            y_train = y[idx]
+            params = _check_method_params(X, params, indices=idx)
+        else:
+            X_train, y_train = X, y
+        estimator = clone(self._make_estimator())
+        _seed_unset_random_states(estimator, self.random_state)
+        self.estimator_ = estimator.fit(self._to_base_input(X_train), y_train, **params)
+        return self
+
+    # -------------------------------------------------------------- internals
+    def _to_base_input(self, X):
+        """Give the base estimator a DataFrame with the fit-time column names, if any."""
+        names = getattr(self, "feature_names_in_", None)
+        if names is None:
+            return X
+        import pandas as pd
+
+        return pd.DataFrame(X, columns=names, copy=False)
+
+    def _vote(self, X_noisy):
+        """Class indices predicted by the base estimator on noisy rows."""
+        labels = np.asarray(self.estimator_.predict(self._to_base_input(X_noisy)))
+        idx = np.searchsorted(self.classes_, labels)
+        idx = np.minimum(idx, self.classes_.shape[0] - 1)
+        bad = self.classes_[idx] != labels
+        if np.any(bad):
+            raise ValueError(
+                f"The base estimator predicted {labels[bad][0]!r}, which is not one of the "
+                f"classes seen in fit {self.classes_.tolist()!r}."
+            )
+        return idx
+
+    def _validate_X(self, X):
+        check_is_fitted(self)
+        return validate_data(
+            self, X, reset=False, dtype=np.float64, ensure_all_finite=self._finite_policy()
+        )
+
+    def _counts(self, X, keys, entropy, n_draws, purpose):
+        seeds = _random.row_seeds(keys, entropy, purpose)
+        total = X.shape[0] * n_draws
+        bar = None
+        if self.verbose and total:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=total, unit="draws", desc="sksmooth", leave=False)
+        try:
+            return count_votes(
+                self._vote,
+                X,
+                self.noise_,
+                n_draws,
+                seeds,
+                self.classes_.shape[0],
+                batch_size=self.batch_size,
+                n_jobs=self.n_jobs,
+                progress=None if bar is None else bar.update,
+            )
+        finally:
+            if bar is not None:
+                bar.close()
+
+    def _estimation_counts(self, X):
+        X = self._validate_X(X)
+        keys = _random.row_keys(X)
+        entropy = _random.base_entropy(self.random_state)
+        return self._counts(X, keys, entropy, self.n_samples, _random.ESTIMATE)
+
+    def _labels(self, idx, abstain):
+        out = np.empty(idx.shape[0], dtype=self._out_dtype)
+        out[:] = self.classes_[idx]
+        out[abstain] = self.abstain_label
+        return out
+
+    def _check_method(self):
+        check_is_fitted(self)
+        if self.method == "exact":
+            raise ValueError(
+                "method='exact' needs a closed-form certificate, and none exists for "
+                f"{type(self.estimator_).__name__} with {type(self.noise_).__name__}; use "
+                "method='auto' or method='monte_carlo'."
+            )
+
+    # --------------------------------------------------------------- predict
+    def predict_proba(self, X):
+        """Vote frequencies of the base estimator over ``n_samples`` noisy copies.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_inputs, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_inputs, n_classes)
+            Monte Carlo estimates of ``P[f(x + eps) = c]``; rows sum to 1.
+        """
+        self._check_method()
+        counts = self._estimation_counts(X)
+        return counts / float(self.n_samples)
+
+    def predict(self, X):
+        """Smoothed majority vote over ``n_samples`` noisy copies; always a class.
+
+        It is the argmax of :meth:`predict_proba` (same draws). Use
+        :meth:`predict_certified` or :meth:`certify` for answers with a guarantee.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_inputs, n_features)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_inputs,)
+        """
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def predict_certified(self, X):
+        """Cohen et al.'s PREDICT: the class, or ``abstain_label`` where the vote is not clear.
+
+        Draws ``n_samples`` noisy copies; returns the top class when the
+        two-sided binomial test of the top two counts against 1/2 has p-value
+        ``<= alpha``, else ``abstain_label``. A returned class differs from the
+        smoothed classifier's with probability at most ``alpha``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_inputs, n_features)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_inputs,)
+        """
+        self._check_method()
+        counts = self._estimation_counts(X)
+        top2 = np.argsort(-counts, axis=1, kind="stable")[:, :2]
+        rows = np.arange(counts.shape[0])
+        n_a = counts[rows, top2[:, 0]]
+        n_b = counts[rows, top2[:, 1]]
+        abstain = binom_test_half(n_a, n_b) > self.alpha
+        return self._labels(top2[:, 0], abstain)
+
+    def certify(self, X):
+        """Cohen et al.'s CERTIFY: class and certified radius for each input.
+
+        The top class ``cA`` is the most frequent among ``n_select`` draws; a
+        fresh ``n_samples`` draws count ``nA`` votes for it; the one-sided
+        Clopper–Pearson bound at level ``alpha`` gives ``pA_lower``, and with
+        ``pB = 1 - pA_lower`` the noise turns them into a radius. The input is
+        abstained (``abstain_label``, radius 0.0) when ``pA_lower <= 1/2``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_inputs, n_features)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_inputs,)
+            The smoothed class, or ``abstain_label``.
+        radius : ndarray of shape (n_inputs,)
+            The certified radius in the norm ``noise_.norm``; 0.0 where abstained.
+            With probability at least ``1 - alpha`` per input, ``g`` returns
+            ``y_pred`` on every point closer than ``radius``.
+        """
+        self._check_method()
+        X = self._validate_X(X)
+        keys = _random.row_keys(X)
+        entropy = _random.base_entropy(self.random_state)
+        select = self._counts(X, keys, entropy, self.n_select, _random.SELECT)
+        top = np.argmax(select, axis=1)
+        counts = self._counts(X, keys, entropy, self.n_samples, _random.ESTIMATE)
+        n_a = counts[np.arange(X.shape[0]), top]
+        p_lower = clopper_pearson_lower(n_a, self.n_samples, self.alpha)
+        with np.errstate(invalid="ignore"):
+            radius = np.asarray(self.noise_.radius(p_lower, 1.0 - p_lower), dtype=np.float64)
+        abstain = (p_lower <= 0.5) | ~(radius > 0)
+        return self._labels(top, abstain), np.where(abstain, 0.0, radius)
+
+
+def _seed_unset_random_states(estimator, random_state):
+    """Seed the base estimator's unset ``random_state`` parameters from ours (as bagging does).
+
+    Only parameters left at None are set, so a seed the user gave the base
+    estimator is kept; with ``random_state=None`` nothing changes.
+    """
+    if random_state is None:
+        return
+    rng = np.random.RandomState(_random.base_entropy(random_state) % 2**32)
+    seeds = {
+        key: int(rng.randint(np.iinfo(np.int32).max))
+        for key, value in sorted(estimator.get_params(deep=True).items())
+        if (key == "random_state" or key.endswith("__random_state")) and value is None
+    }
+    if seeds:
+        estimator.set_params(**seeds)
+
+
+def _label_dtype(classes, abstain_label):
+    """A dtype holding every class and the abstain label (object when none does)."""
+    try:
+        dtype = np.result_type(classes.dtype, np.asarray(abstain_label).dtype)
+    except TypeError:
+        return object
+    if dtype.kind in "OUS" and classes.dtype.kind not in "OUS":
+        return object
+    if dtype.kind in "US" and np.asarray(abstain_label).dtype.kind not in "US":
+        return object
+    return dtype
+
+
+def _free_label(classes):
+    """A label that is not a class: an int below all int classes, else a string."""
+    if classes.dtype.kind in "iu":
+        return int(classes.min()) - 1
+    return "abstain"

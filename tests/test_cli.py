@@ -1,0 +1,97 @@
+import csv
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from sksmooth.cli import main
+
+
+def _read(path):
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_default_run_writes_certificates_and_plot(tmp_path, capsys):
+    code = main(["certify", "--n-samples", "300", "--n-select", "20", "--estimator",
+                 "decision_tree", "--quiet", "--output", str(tmp_path)])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "breast-cancer" in out and "certified accuracy" in out and "average certified" in out
+    rows = _read(tmp_path / "certificates.csv")
+    assert len(rows) == 114
+    assert set(rows[0]) == {"row", "sigma", "y_true", "y_pred", "radius", "abstained"}
+    for row in rows:
+        assert (float(row["radius"]) == 0) == (row["abstained"] == "1")
+        assert (row["y_pred"] == "-1") == (row["abstained"] == "1")
+    png = tmp_path / "certified_accuracy.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_several_sigmas_give_one_column_each(tmp_path, capsys):
+    code = main(["certify", "--n-samples", "200", "--estimator", "logistic", "--quiet",
+                 "--sigma", "0.1", "0.5", "--output", str(tmp_path)])
+    assert code == 0
+    assert "sigma=0.1" in capsys.readouterr().out
+    rows = _read(tmp_path / "certificates.csv")
+    assert {r["sigma"] for r in rows} == {"0.1", "0.5"}
+
+
+def _write_csv(path, header, rows):
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def test_user_csv_with_string_labels(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 3))
+    labels = np.where(X[:, 0] + X[:, 1] > 0, "fraud", "ok")
+    path = tmp_path / "data.csv"
+    _write_csv(path, ["a", "label", "b", "c"],
+               [[x[0], lab, x[1], x[2]] for x, lab in zip(X, labels)])
+    code = main(["certify", "--csv", str(path), "--target", "label", "--n-samples", "200",
+                 "--quiet", "--output", str(tmp_path / "out")])
+    assert code == 0
+    rows = _read(tmp_path / "out" / "certificates.csv")
+    assert len(rows) == 16
+    assert {r["y_true"] for r in rows} <= {"fraud", "ok"}
+    assert {r["y_pred"] for r in rows} <= {"fraud", "ok", "-1"}
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--csv", "missing.csv", "--target", "y"], "no such file"),
+        (["--csv", "{data}", "--target", "nope"], "column 'nope' is not in"),
+        (["--csv", "{text}", "--target", "y"], "column 'b' is not numeric"),
+        (["--csv", "{data}"], "needs --target"),
+        (["--alpha", "1.5"], "--alpha must be in (0, 1)"),
+        (["--sigma", "0"], "--sigma must be > 0"),
+    ],
+)
+def test_user_errors_give_one_line_and_exit_2(tmp_path, capsys, args, message):
+    data, text = tmp_path / "d.csv", tmp_path / "t.csv"
+    _write_csv(data, ["a", "y"], [[1.0, 0], [2.0, 1]])
+    _write_csv(text, ["a", "b", "y"], [[1.0, "red", 0], [2.0, "blue", 1]])
+    args = [a.format(data=data, text=text) for a in args]
+    assert main(["certify", "--quiet", *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_console_command_runs_as_a_module(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "sksmooth", "certify", "--n-samples", "100", "--estimator",
+         "logistic", "--quiet"],
+        capture_output=True, text=True, cwd=tmp_path, timeout=300,
+        env={**os.environ, "MPLBACKEND": "Agg"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "certified accuracy" in result.stdout
+    bad = subprocess.run([sys.executable, "-m", "sksmooth", "certify", "--csv", "nope.csv",
+                          "--target", "y"], capture_output=True, text=True, cwd=tmp_path)
+    assert bad.returncode == 2 and bad.stderr.startswith("sksmooth: error:")
