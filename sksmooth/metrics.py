@@ -1,6 +1,8 @@
 """Metrics of certified robustness."""
 
 import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.metrics._scorer import _BaseScorer
 from sklearn.utils.validation import check_consistent_length, column_or_1d
 
 
@@ -75,3 +77,157 @@ def average_certified_radius(y_true, y_pred, radius):
     if correct.size == 0:
         raise ValueError("average_certified_radius needs at least one input.")
     return float(np.mean(np.where(correct, radius, 0.0)))
+
+
+# ------------------------------------------------------------------------------ scorers
+# Certified scorers plug into scikit-learn's private scorer protocol
+# (``_BaseScorer._score(method_caller, estimator, X, y_true)``): when several scorers
+# are asked for at once, ``_MultimetricScorer`` hands each one the same caching
+# ``method_caller``, keyed by response-method name, so the certificates of one
+# (estimator, X) are computed once and shared by every certified metric.
+
+_METRICS = {
+    "certified_accuracy": certified_accuracy,
+    "average_certified_radius": average_certified_radius,
+}
+
+
+def _final_smoothed(estimator, X):
+    """The estimator that certifies and ``X`` as it sees it: unwrap (nested) Pipelines."""
+    from sklearn.pipeline import Pipeline
+
+    while isinstance(estimator, Pipeline):
+        for _, step in estimator.steps[:-1]:
+            if step is not None and not (isinstance(step, str) and step == "passthrough"):
+                X = step.transform(X)
+        estimator = estimator.steps[-1][1]
+    if not callable(getattr(estimator, "certify", None)):
+        raise TypeError(
+            "A certified scorer needs a fitted SmoothedClassifier, or a Pipeline whose last "
+            f"step is one; got {type(estimator).__name__}, which has no certify method."
+        )
+    return estimator, X
+
+
+class _Certifier(BaseEstimator):
+    """Adapter giving a Pipeline (or a SmoothedClassifier) a ``certify`` response method.
+
+    Each method here is one cacheable response, named by the method: a
+    ``predict_certified(X, radius=r)`` response would be one more method
+    (e.g. ``predict_certified_at_<r>``) and one more branch in
+    :meth:`_CertifiedScorer._score`.
+    """
+
+    def __init__(self, estimator):
+        self.estimator = estimator
+
+    def certify(self, X):
+        smoothed, X = _final_smoothed(self.estimator, X)
+        return smoothed.certify(X)
+
+
+class _CertifiedScorer(_BaseScorer):
+    """``scorer(estimator, X, y)`` computing a metric of ``certify``'s output."""
+
+    # Preference list for sklearn's cache decision (``_MultimetricScorer._use_cache``):
+    # it resolves to ``certify`` on a SmoothedClassifier and to ``predict`` on a
+    # Pipeline, so two certified scorers are always seen as sharing a response.
+    _RESPONSE = ["certify", "predict"]
+
+    def __init__(self, metric, at):
+        func = _METRICS[metric] if isinstance(metric, str) else metric
+        kwargs = {} if at is None else {"at": at}
+        super().__init__(func, 1, kwargs, response_method=list(self._RESPONSE))
+        self._metric = metric
+
+    def _score(self, method_caller, estimator, X, y_true, **kwargs):
+        y_pred, radius = method_caller(_Certifier(estimator), "certify", X, pos_label=None)
+        return float(self._score_func(y_true, y_pred, radius, **self._kwargs, **kwargs))
+
+    def __repr__(self):
+        name = self._metric if isinstance(self._metric, str) else _name(self._metric)
+        at = "" if "at" not in self._kwargs else f", at={self._kwargs['at']!r}"
+        return f"make_certified_scorer(metric={name!r}{at})"
+
+
+def _name(func):
+    return getattr(func, "__name__", repr(func))
+
+
+def make_certified_scorer(*, at=None, metric="certified_accuracy"):
+    """A scorer of certified robustness for ``GridSearchCV``, ``cross_validate`` and friends.
+
+    The scorer calls ``certify`` on the test inputs and scores the certificates
+    with ``metric``. The estimator may be a fitted
+    :class:`~sksmooth.SmoothedClassifier` or a fitted
+    :class:`~sklearn.pipeline.Pipeline` whose last step is one: the preceding
+    steps transform the inputs first, so radii are in the space the smoothed
+    classifier sees. Inside a dict of scorers (``scoring={"ca@0.5": ..., "acr":
+    ...}``) the certificates of a fold are computed once and shared by all
+    certified scorers.
+
+    Parameters
+    ----------
+    at : float, default=None
+        For ``metric="certified_accuracy"``: the radius at which to evaluate
+        (None means 0.0, i.e. the accuracy of the certified predictions, with
+        abstentions counted as errors). For a callable ``metric``, passed as
+        ``at=`` when not None. Not allowed with
+        ``metric="average_certified_radius"``.
+    metric : {"certified_accuracy", "average_certified_radius"} or callable, \
+            default="certified_accuracy"
+        The score; a callable is called as ``metric(y_true, y_pred, radius)``
+        (plus ``at=at`` when ``at`` is given) and must return a number, greater
+        being better.
+
+    Returns
+    -------
+    scorer : callable
+        ``scorer(estimator, X, y)`` returning a float.
+
+    See Also
+    --------
+    certified_accuracy : The metric behind the default scorer.
+    average_certified_radius : The mean certified radius.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.model_selection import GridSearchCV
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sksmooth import SmoothedClassifier, GaussianNoise
+    >>> from sksmooth.metrics import make_certified_scorer
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> pipe = make_pipeline(StandardScaler(), SmoothedClassifier(
+    ...     noise=GaussianNoise(0.25), n_samples=200, n_select=20, random_state=0))
+    >>> search = GridSearchCV(
+    ...     pipe, {"smoothedclassifier__noise__sigma": [0.1, 0.5]}, cv=2,
+    ...     scoring={"ca@0.5": make_certified_scorer(at=0.5),
+    ...              "acr": make_certified_scorer(metric="average_certified_radius")},
+    ...     refit="ca@0.5").fit(X, y)
+    >>> search.best_params_
+    {'smoothedclassifier__noise__sigma': 0.5}
+    """
+    if isinstance(metric, str):
+        if metric not in _METRICS:
+            raise ValueError(
+                f"metric={metric!r} is not known; use one of {sorted(_METRICS)} or a callable "
+                "metric(y_true, y_pred, radius)."
+            )
+    elif not callable(metric):
+        raise TypeError(f"metric must be a name or a callable, got {type(metric).__name__}.")
+    if metric == "average_certified_radius" and at is not None:
+        raise ValueError(
+            "at= does not apply to metric='average_certified_radius' (it averages over all "
+            "radii); leave at=None."
+        )
+    if metric == "certified_accuracy":
+        at = 0.0 if at is None else at
+        if isinstance(at, bool) or np.ndim(at) != 0 or not np.isfinite(at) or at < 0:
+            raise ValueError(
+                f"at must be one non-negative radius for a scorer (a scorer returns one "
+                f"number), got {at!r}; make one scorer per radius."
+            )
+        at = float(at)
+    return _CertifiedScorer(metric, at)
