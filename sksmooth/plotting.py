@@ -1,0 +1,239 @@
+"""Plots of certified robustness, following scikit-learn's Display API.
+
+matplotlib is imported only when something is drawn, so ``import sksmooth``
+never needs it (install it with ``pip install sksmooth[plot]``).
+"""
+
+import numpy as np
+
+from .metrics import _correct, _final_smoothed, certified_accuracy
+
+
+def _check_matplotlib(caller):
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as exc:  # pragma: no cover - matplotlib is in the test extra
+        raise ImportError(
+            f"{caller} needs matplotlib; install it with `pip install matplotlib` "
+            "(or `pip install sksmooth[plot]`)."
+        ) from exc
+    return plt
+
+
+def _exact_curve(correct, radius):
+    """Breakpoints of the certified-accuracy step curve, exactly.
+
+    ``CA(r) = mean(correct & (radius >= r))`` is constant on each interval
+    ``(r_i, r_{i+1}]`` between consecutive certified radii of correct inputs,
+    equal to ``CA(r_{i+1})``: drawn with ``drawstyle="steps-pre"`` the curve is
+    exact. One last point past the largest radius shows the drop to 0.
+    """
+    knots = np.unique(np.concatenate([[0.0], radius[correct]]))
+    end = knots[-1] * 1.05 if knots[-1] > 0 else 1.0
+    radii = np.append(knots, end)
+    values = np.mean(correct[:, None] & (radius[:, None] >= radii[None, :]), axis=0)
+    return radii, values
+
+
+class CertifiedAccuracyDisplay:
+    """Certified accuracy against the certified radius.
+
+    Build it with :meth:`from_estimator` or :meth:`from_predictions`; several
+    displays drawn on one axis (``display.plot(ax=other.ax_)``) compare curves,
+    e.g. one per noise level.
+
+    Parameters
+    ----------
+    radii : ndarray of shape (n_radii,)
+        Increasing radii, starting at 0.
+    certified_accuracy : ndarray of shape (n_radii,)
+        Certified accuracy at each radius.
+    clean_accuracy : float, default=None
+        Accuracy on unperturbed inputs, drawn as a marker at radius 0 for
+        reference. None draws no marker.
+    name : str, default=None
+        Name of the curve in the legend.
+    norm : str, default=None
+        Norm of the radius (e.g. ``"l2"``), shown in the x-axis label.
+
+    Attributes
+    ----------
+    line_ : matplotlib Line2D
+        The certified-accuracy curve.
+    clean_marker_ : matplotlib Line2D or None
+        The clean-accuracy marker, None if there is none.
+    ax_ : matplotlib Axes
+        The axes holding the curve.
+    figure_ : matplotlib Figure
+        The figure holding the axes.
+
+    See Also
+    --------
+    sksmooth.metrics.certified_accuracy : The values on the curve.
+
+    Examples
+    --------
+    >>> from sksmooth.plotting import CertifiedAccuracyDisplay
+    >>> y_true, y_pred, radius = [0, 1, 1, 0], [0, 1, -1, 1], [0.5, 0.2, 0.0, 0.9]
+    >>> display = CertifiedAccuracyDisplay.from_predictions(
+    ...     y_true, y_pred, radius, clean_accuracy=0.75, name="sigma = 0.25")
+    >>> display.radii
+    array([0.   , 0.2  , 0.5  , 0.525])
+    >>> display.certified_accuracy
+    array([0.5 , 0.5 , 0.25, 0.  ])
+    >>> display.line_.get_label()
+    'sigma = 0.25'
+    """
+
+    def __init__(self, radii, certified_accuracy, *, clean_accuracy=None, name=None,
+                 norm=None):
+        self.radii = radii
+        self.certified_accuracy = certified_accuracy
+        self.clean_accuracy = clean_accuracy
+        self.name = name
+        self.norm = norm
+
+    def plot(self, ax=None, *, name=None, clean_marker=True, **kwargs):
+        """Draw the curve.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+            Axes to draw on; None makes a new figure and axes. Pass another
+            display's ``ax_`` to put several curves on one axis.
+        name : str, default=None
+            Legend label; None uses the display's ``name``.
+        clean_marker : bool, default=True
+            Draw the clean-accuracy marker at radius 0 (when ``clean_accuracy``
+            is known), in the curve's color.
+        **kwargs : dict
+            Passed to ``ax.plot`` for the curve (e.g. ``color``, ``linestyle``).
+
+        Returns
+        -------
+        display : CertifiedAccuracyDisplay
+            ``self``, with ``line_``, ``clean_marker_``, ``ax_`` and ``figure_`` set.
+        """
+        plt = _check_matplotlib("CertifiedAccuracyDisplay.plot")
+        if ax is None:
+            _, ax = plt.subplots()
+        name = self.name if name is None else name
+        line_kwargs = {"drawstyle": "steps-pre"}
+        if name is not None:
+            line_kwargs["label"] = name
+        line_kwargs.update(kwargs)
+        (self.line_,) = ax.plot(self.radii, self.certified_accuracy, **line_kwargs)
+        self.clean_marker_ = None
+        if clean_marker and self.clean_accuracy is not None:
+            label = "clean accuracy" if name is None else f"{name}: clean accuracy"
+            (self.clean_marker_,) = ax.plot(
+                [0.0], [self.clean_accuracy], marker="*", markersize=11, linestyle="none",
+                color=self.line_.get_color(), label=label, clip_on=False,
+            )
+        norm = f" ({self.norm})" if self.norm else ""
+        ax.set_xlabel(f"radius{norm}")
+        ax.set_ylabel("certified accuracy")
+        ax.set_ylim(0.0, 1.02)
+        ax.set_xlim(left=0.0)
+        if name is not None:
+            ax.legend(loc="upper right")
+        self.ax_ = ax
+        self.figure_ = ax.figure
+        return self
+
+    @classmethod
+    def from_predictions(cls, y_true, y_pred, radius, *, radii=None, clean_accuracy=None,
+                         name=None, norm=None, ax=None, **kwargs):
+        """Plot the curve from certificates (the output of ``certify``).
+
+        Parameters
+        ----------
+        y_true : array-like of shape (n_inputs,)
+            True labels.
+        y_pred : array-like of shape (n_inputs,)
+            Certified predictions (abstentions count as errors).
+        radius : array-like of shape (n_inputs,)
+            Certified radii, 0.0 where abstained.
+        radii : array-like of float, default=None
+            Radii at which to evaluate. None gives the exact step curve (every
+            radius where it changes).
+        clean_accuracy : float, default=None
+            Accuracy on clean inputs, drawn as a reference marker at radius 0.
+        name : str, default=None
+            Legend label.
+        norm : str, default=None
+            Norm of the radii, for the axis label.
+        ax : matplotlib Axes, default=None
+            Axes to draw on; None makes new ones.
+        **kwargs : dict
+            Passed to :meth:`plot`.
+
+        Returns
+        -------
+        display : CertifiedAccuracyDisplay
+        """
+        _check_matplotlib("CertifiedAccuracyDisplay.from_predictions")
+        correct, radius = _correct(y_true, y_pred, radius)
+        if correct.size == 0:
+            raise ValueError("CertifiedAccuracyDisplay needs at least one input.")
+        if radii is None:
+            radii, values = _exact_curve(correct, radius)
+        else:
+            radii = np.asarray(radii, dtype=np.float64)
+            if radii.ndim != 1 or radii.size == 0 or np.any(np.diff(radii) < 0):
+                raise ValueError("radii must be a non-empty increasing 1-d array of radii.")
+            values = certified_accuracy(y_true, y_pred, radius, at=radii)
+        display = cls(radii, values, clean_accuracy=clean_accuracy, name=name, norm=norm)
+        return display.plot(ax=ax, **kwargs)
+
+    @classmethod
+    def from_estimator(cls, estimator, X, y, *, radii=None, clean_accuracy=True, name=None,
+                       ax=None, **kwargs):
+        """Certify ``X`` with a fitted smoothed classifier and plot the curve.
+
+        Parameters
+        ----------
+        estimator : SmoothedClassifier or Pipeline
+            A fitted :class:`~sksmooth.SmoothedClassifier`, or a fitted Pipeline
+            whose last step is one (the preceding steps transform ``X`` first).
+        X : array-like of shape (n_inputs, n_features)
+            Inputs to certify.
+        y : array-like of shape (n_inputs,)
+            True labels.
+        radii : array-like of float, default=None
+            Radii at which to evaluate; None gives the exact step curve.
+        clean_accuracy : bool or float, default=True
+            True marks the base estimator's accuracy on the clean inputs
+            (``estimator_.predict``, no noise, no certificate) at radius 0; a
+            float marks that value; False or None marks nothing.
+        name : str, default=None
+            Legend label; None uses ``"sigma = <sigma>"`` when the noise has a
+            scalar ``sigma``, else the base estimator's class name.
+        ax : matplotlib Axes, default=None
+            Axes to draw on; None makes new ones.
+        **kwargs : dict
+            Passed to :meth:`plot`.
+
+        Returns
+        -------
+        display : CertifiedAccuracyDisplay
+        """
+        _check_matplotlib("CertifiedAccuracyDisplay.from_estimator")
+        smoothed, Xt = _final_smoothed(estimator, X)
+        y_pred, radius = smoothed.certify(Xt)
+        if clean_accuracy is True:
+            base = np.asarray(smoothed.estimator_.predict(smoothed._to_base_input(
+                smoothed._validate_X(Xt))))
+            clean_accuracy = float(np.mean([a == b for a, b in zip(base.tolist(),
+                                                                    np.asarray(y).tolist())]))
+        elif clean_accuracy is False:
+            clean_accuracy = None
+        noise = getattr(smoothed, "noise_", None)
+        if name is None:
+            sigma = getattr(noise, "sigma", None)
+            name = (f"sigma = {sigma:g}" if sigma is not None and np.ndim(sigma) == 0
+                    else type(smoothed.estimator_).__name__)
+        return cls.from_predictions(
+            y, y_pred, radius, radii=radii, clean_accuracy=clean_accuracy, name=name,
+            norm=getattr(noise, "norm", None), ax=ax, **kwargs,
+        )
