@@ -64,6 +64,8 @@ def _build_parser():
     out = cert.add_argument_group("output")
     out.add_argument("--output", metavar="DIR",
                      help="write certificates.csv and certified_accuracy.png here")
+    out.add_argument("--plot", metavar="FILE",
+                     help="write the certified-accuracy curves (one per sigma) to this PNG")
     out.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
@@ -129,6 +131,12 @@ def _check_args(args):
         raise UserError("--n-samples and --n-select must be at least 1")
     if not 0 < args.test_size < 1:
         raise UserError(f"--test-size must be in (0, 1), got {args.test_size}")
+    if args.plot is not None:
+        folder = os.path.dirname(os.path.abspath(args.plot))
+        if not os.path.isdir(folder):
+            raise UserError(f"--plot {args.plot!r}: folder {folder!r} does not exist")
+        if not args.plot.lower().endswith(".png"):
+            raise UserError(f"--plot {args.plot!r}: give a file name ending in .png")
 
 
 def _make_estimator(name, random_state):
@@ -141,23 +149,48 @@ def _make_estimator(name, random_state):
     return est
 
 
-def _plot(path, radii, curves, sigmas):
+def _plot(path, results, y_test, norm):
+    """One certified-accuracy curve per sigma, with the base model's clean accuracy marked."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for sigma, curve in zip(sigmas, curves):
-        ax.step(radii, curve, where="post", label=f"sigma = {sigma:g}")
-    ax.set_xlabel("radius (l2)")
-    ax.set_ylabel("certified accuracy")
-    ax.set_ylim(0, 1.02)
+    from .plotting import CertifiedAccuracyDisplay
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    for sigma, _, y_pred, radius, base_acc, _ in results:
+        CertifiedAccuracyDisplay.from_predictions(
+            y_test, y_pred, radius, clean_accuracy=base_acc, name=f"sigma = {sigma:g}",
+            norm=norm, ax=ax)
     ax.grid(alpha=0.3)
-    ax.legend()
+    ax.set_title("certified accuracy (star: base model on clean inputs)", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+def _table_radii(top, sigmas):
+    """About ten round radii from 0 to just past the largest certified radius."""
+    span = max(top, max(sigmas))
+    raw = span / 10
+    magnitude = 10 ** np.floor(np.log10(raw))
+    step = min(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    last = np.floor(span / step + 1e-9) + 1  # the first round radius past every certificate
+    return np.round(np.arange(last + 1) * step, 6)
+
+
+def _table(out, radii, curves, sigmas, base_accs):
+    """A readable table: one row per radius, one column per sigma."""
+    cols = [f"sigma={s:g}" for s in sigmas]
+    width = max(12, *(len(c) + 2 for c in cols))
+    first = 22
+    print(f"{'radius':<{first}}" + "".join(f"{c:>{width}}" for c in cols), file=out)
+    print("-" * (first + width * len(cols)), file=out)
+    print(f"{'clean (base model)':<{first}}" + "".join(f"{a:>{width}.3f}" for a in base_accs),
+          file=out)
+    for k, r in enumerate(radii):
+        print(f"{r:<{first}.3f}" + "".join(f"{c[k]:>{width}.3f}" for c in curves), file=out)
 
 
 def certify_command(args, out=None):
@@ -208,17 +241,13 @@ def certify_command(args, out=None):
         base_acc = float(np.mean(clf.estimator_.predict(X_test) == y_test))
         results.append((sigma, clf, y_pred, radius, base_acc, elapsed))
 
-    top = max(r[3].max() for r in results)
-    step = max(sigmas) / 2
-    radii = np.round(np.arange(0, max(top, step) + step, step), 4)
+    radii = _table_radii(max(r[3].max() for r in results), sigmas)
     print(f"\n{args.estimator}, {clf.noise_.norm} radius, n_samples={args.n_samples}, "
           f"alpha={args.alpha}", file=out)
-    header = f"{'radius':>8} " + " ".join(f"{'sigma=' + format(s, 'g'):>12}" for s in sigmas)
-    print("certified accuracy", file=out)
-    print(header, file=out)
+    print("certified accuracy (correct and certified at least this radius; abstentions "
+          "count as errors)", file=out)
     curves = [certified_accuracy(y_test, r[2], r[3], at=radii) for r in results]
-    for k, r in enumerate(radii):
-        print(f"{r:>8.3f} " + " ".join(f"{c[k]:>12.3f}" for c in curves), file=out)
+    _table(out, radii, curves, sigmas, [r[4] for r in results])
     print("", file=out)
     for sigma, _, y_pred, radius, base_acc, elapsed in results:
         summary = ", ".join(
@@ -240,9 +269,11 @@ def certify_command(args, out=None):
                     writer.writerow([i, sigma, y_test[i], y_pred[i], repr(float(radius[i])),
                                      int(radius[i] == 0)])
         png = os.path.join(args.output, "certified_accuracy.png")
-        fine = np.linspace(0, radii[-1], 200)
-        _plot(png, fine, [certified_accuracy(y_test, r[2], r[3], at=fine) for r in results], sigmas)
+        _plot(png, results, y_test, clf.noise_.norm)
         print(f"wrote {path} and {png}", file=out)
+    if args.plot:
+        _plot(args.plot, results, y_test, clf.noise_.norm)
+        print(f"wrote {args.plot}", file=out)
     return 0
 
 

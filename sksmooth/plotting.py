@@ -35,6 +35,21 @@ def _exact_curve(correct, radius):
     return radii, values
 
 
+_CLEAN_GID = "sksmooth-clean-accuracy"
+
+
+def _legend(ax):
+    """Legend of the named curves, plus one grey star for the clean-accuracy markers."""
+    from matplotlib.lines import Line2D
+
+    handles = [line for line in ax.get_lines() if not line.get_label().startswith("_")]
+    if any(line.get_gid() == _CLEAN_GID for line in ax.get_lines()):
+        handles.append(Line2D([], [], marker="*", markersize=11, linestyle="none",
+                              color="0.4", label="clean accuracy"))
+    if handles:
+        ax.legend(handles=handles, loc="lower left")
+
+
 class CertifiedAccuracyDisplay:
     """Certified accuracy against the certified radius.
 
@@ -104,8 +119,8 @@ class CertifiedAccuracyDisplay:
         name : str, default=None
             Legend label; None uses the display's ``name``.
         clean_marker : bool, default=True
-            Draw the clean-accuracy marker at radius 0 (when ``clean_accuracy``
-            is known), in the curve's color.
+            Draw the clean-accuracy marker (a star at radius 0, in the curve's
+            color) when ``clean_accuracy`` is known.
         **kwargs : dict
             Passed to ``ax.plot`` for the curve (e.g. ``color``, ``linestyle``).
 
@@ -119,24 +134,22 @@ class CertifiedAccuracyDisplay:
             _, ax = plt.subplots()
         name = self.name if name is None else name
         line_kwargs = {"drawstyle": "steps-pre"}
-        if name is not None:
-            line_kwargs["label"] = name
+        line_kwargs["label"] = "_certified accuracy" if name is None else name
         line_kwargs.update(kwargs)
         (self.line_,) = ax.plot(self.radii, self.certified_accuracy, **line_kwargs)
         self.clean_marker_ = None
         if clean_marker and self.clean_accuracy is not None:
-            label = "clean accuracy" if name is None else f"{name}: clean accuracy"
             (self.clean_marker_,) = ax.plot(
                 [0.0], [self.clean_accuracy], marker="*", markersize=11, linestyle="none",
-                color=self.line_.get_color(), label=label, clip_on=False,
+                color=self.line_.get_color(), label="_clean accuracy", clip_on=False,
+                gid=_CLEAN_GID,
             )
         norm = f" ({self.norm})" if self.norm else ""
         ax.set_xlabel(f"radius{norm}")
         ax.set_ylabel("certified accuracy")
         ax.set_ylim(0.0, 1.02)
-        ax.set_xlim(left=0.0)
-        if name is not None:
-            ax.legend(loc="upper right")
+        ax.margins(x=0.0)  # curves start at radius 0; x autoscaling stays on for more curves
+        _legend(ax)
         self.ax_ = ax
         self.figure_ = ax.figure
         return self

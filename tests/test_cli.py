@@ -39,6 +39,33 @@ def test_several_sigmas_give_one_column_each(tmp_path, capsys):
     assert {r["sigma"] for r in rows} == {"0.1", "0.5"}
 
 
+def test_plot_option_table_and_summary(tmp_path, capsys):
+    png = tmp_path / "curves.png"
+    code = main(["certify", "--n-samples", "200", "--estimator", "logistic", "--quiet",
+                 "--sigma", "0.12", "0.25", "0.5", "--plot", str(png)])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    lines = out.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("radius"))
+    assert lines[header].split() == ["radius", "sigma=0.12", "sigma=0.25", "sigma=0.5"]
+    assert set(lines[header + 1]) == {"-"}
+    assert lines[header + 2].startswith("clean (base model)")
+    rows = []
+    for line in lines[header + 3:]:
+        if not line.strip():
+            break
+        rows.append([float(v) for v in line.split()])
+    rows = np.array(rows)
+    assert rows[0, 0] == 0.0 and np.all(np.diff(rows[:, 0]) > 0)
+    assert np.all(np.diff(rows[:, 1:], axis=0) <= 0)  # certified accuracy never increases
+    assert np.all(rows[-1, 1:] == 0)  # the table runs past the largest certificate
+    summaries = [line for line in lines if line.startswith("sigma=")]
+    assert len(summaries) == 3
+    assert all("certified accuracy @0:" in s and "average certified radius" in s
+               for s in summaries)
+
+
 def _write_csv(path, header, rows):
     with open(path, "w", newline="") as handle:
         writer = csv.writer(handle)
@@ -71,6 +98,8 @@ def test_user_csv_with_string_labels(tmp_path, capsys):
         (["--csv", "{data}"], "needs --target"),
         (["--alpha", "1.5"], "--alpha must be in (0, 1)"),
         (["--sigma", "0"], "--sigma must be > 0"),
+        (["--plot", "{data}.d/curve.png"], "does not exist"),
+        (["--plot", "{data}"], "ending in .png"),
     ],
 )
 def test_user_errors_give_one_line_and_exit_2(tmp_path, capsys, args, message):

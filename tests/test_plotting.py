@@ -50,7 +50,7 @@ def test_attributes_labels_and_clean_marker():
     assert marker.get_xydata().tolist() == [[0.0, 1.0]]
     assert marker.get_color() == display.line_.get_color()
     labels = [t.get_text() for t in display.ax_.get_legend().get_texts()]
-    assert labels == ["mine", "mine: clean accuracy"]
+    assert labels == ["mine", "clean accuracy"]
     again = display.plot(clean_marker=False, name="other")
     assert again is display and display.clean_marker_ is None
     assert display.line_.get_label() == "other"
