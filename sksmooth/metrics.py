@@ -190,6 +190,14 @@ def make_certified_scorer(*, at=None, metric="certified_accuracy"):
     certified_accuracy : The metric behind the default scorer.
     average_certified_radius : The mean certified radius.
 
+    Notes
+    -----
+    Sharing the certificates between scorers uses scikit-learn's multi-metric
+    scoring cache (its private scorer protocol, as in scikit-learn 1.6 to
+    1.9): one ``certify`` per fold and candidate, however many certified
+    scorers the ``scoring`` dict holds. Every fold is certified with fresh
+    draws, so each fold's certificates carry the usual per-input guarantee.
+
     Examples
     --------
     >>> from sklearn.datasets import load_breast_cancer
