@@ -195,8 +195,8 @@ def make_certified_scorer(*, at=None, metric="certified_accuracy"):
     Sharing the certificates between scorers uses scikit-learn's multi-metric
     scoring cache (its private scorer protocol, as in scikit-learn 1.6 to
     1.9): one ``certify`` per fold and candidate, however many certified
-    scorers the ``scoring`` dict holds. Every fold is certified with fresh
-    draws, so each fold's certificates carry the usual per-input guarantee.
+    scorers the ``scoring`` dict holds. The certificates are exactly those of
+    ``certify`` on each fold's fitted model, with its per-input guarantee.
 
     Examples
     --------
