@@ -44,7 +44,7 @@ scoring = {"accuracy": "accuracy"}
 scoring.update({f"ca@{r:g}": make_certified_scorer(at=r) for r in radii})
 scoring["acr"] = make_certified_scorer(metric="average_certified_radius")
 
-sigmas = [0.12, 0.25, 0.5, 1.0]
+sigmas = [0.12, 0.25, 0.5, 1.0, 2.0]
 search = GridSearchCV(
     pipe,
     {"smoothedclassifier__noise__sigma": sigmas},
@@ -59,13 +59,16 @@ print("best sigma for certified accuracy at r = 0.5:", search.best_params_)
 # ---------------------------
 # Left: accuracy and certified accuracy (cross-validated means). Right: the average
 # certified radius. Small sigma keeps clean accuracy but certifies nothing far; large
-# sigma certifies further but loses accuracy.
+# sigma certifies further but loses accuracy. The average certified radius keeps growing
+# with sigma even as accuracy falls: on its own it favours large noise, which is why we
+# refit on certified accuracy at the radius we need.
 results = search.cv_results_
 fig, (ax_acc, ax_acr) = plt.subplots(1, 2, figsize=(10, 4))
 ax_acc.plot(sigmas, results["mean_test_accuracy"], "k--o", label="accuracy (smoothed vote)")
 for r in radii:
     ax_acc.plot(sigmas, results[f"mean_test_ca@{r:g}"], "-o", label=f"certified at r = {r:g}")
 ax_acc.set_xscale("log")
+ax_acc.minorticks_off()
 ax_acc.set_xticks(sigmas, [f"{s:g}" for s in sigmas])
 ax_acc.set_xlabel("sigma")
 ax_acc.set_ylabel("accuracy")
@@ -73,6 +76,7 @@ ax_acc.set_ylim(0, 1.02)
 ax_acc.legend(loc="lower left")
 ax_acr.plot(sigmas, results["mean_test_acr"], "-o", color="tab:purple")
 ax_acr.set_xscale("log")
+ax_acr.minorticks_off()
 ax_acr.set_xticks(sigmas, [f"{s:g}" for s in sigmas])
 ax_acr.set_xlabel("sigma")
 ax_acr.set_ylabel("average certified radius (l2)")
