@@ -80,7 +80,8 @@ summary = pd.crosstab(pd.Series(y_test, name="truth"), pd.Series(decision, name=
 print(summary)
 committed = decision != "review"
 print(f"\nabstained (sent to review): {np.mean(~committed):.1%}")
-print(f"accuracy where a decision was made: {np.mean(decision[committed] == y_test[committed]):.3f}")
+accuracy_committed = np.mean(decision[committed] == y_test[committed])
+print(f"accuracy where a decision was made: {accuracy_committed:.3f}")
 print(f"accuracy of the plain smoothed vote (no abstention): "
       f"{np.mean(model.predict(X_test) == y_test):.3f}")
 
