@@ -9,7 +9,7 @@ from sksmooth import GaussianNoise
 
 def test_params_clone_and_repr():
     noise = GaussianNoise(sigma=0.5)
-    assert noise.get_params() == {"sigma": 0.5}
+    assert noise.get_params() == {"sigma": 0.5, "features": None}
     assert repr(clone(noise)) == "GaussianNoise(sigma=0.5)"
     assert noise.norm == "l2"
 

@@ -23,8 +23,11 @@ class BaseNoise(BaseEstimator):
     #: Name of the norm the certified radius is measured in.
     norm = None
 
-    def validate(self, n_features):
+    def validate(self, n_features, feature_names=None):
         """Check the parameters, also against the number of features; return self.
+
+        ``feature_names`` (the fit-time column names, or None) lets a noise
+        resolve features given by name.
 
         Raises
         ------
