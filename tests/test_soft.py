@@ -117,8 +117,9 @@ def test_soft_scores_follow_the_classes_of_the_base_model():
 
 def test_mahalanobis_radius_with_correlated_noise():
     X = np.zeros((4, 2))
-    clf = SmoothedClassifier(ConstantProba((0.1, 0.9)), CorrelatedGaussianNoise([[1, .5], [.5, 1]]),
-                             vote="soft", n_samples=400, alpha=0.01, random_state=0).fit(X, [0, 1] * 2)
+    noise = CorrelatedGaussianNoise([[1, 0.5], [0.5, 1]])
+    clf = SmoothedClassifier(ConstantProba((0.1, 0.9)), noise, vote="soft", n_samples=400,
+                             alpha=0.01, random_state=0).fit(X, [0, 1] * 2)
     _, radius = clf.certify(X)
     lower = 0.9 - math.sqrt(math.log(100) / 800)
     np.testing.assert_allclose(radius, NormalDist().inv_cdf(lower), rtol=1e-9)

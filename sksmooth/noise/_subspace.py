@@ -152,7 +152,7 @@ class SubspaceNoise(_MaskNoise):
 
 
 class BernoulliMaskNoise(_MaskNoise):
-    """Dropout-style ablation: each feature kept with probability ``keep_prob``, else ``fill_value``.
+    """Dropout-style ablation: each feature kept with probability ``keep_prob``, else filled.
 
     A draw avoids ``rho`` changed features with probability
     ``(1 - keep_prob)^rho``, so the class probabilities move by at most
