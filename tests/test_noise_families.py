@@ -31,8 +31,12 @@ FAMILIES = [
     (UniformNoise(0.3), "l1", "scale", [0.2, 0.8]),
     (SubspaceNoise(2), "l0", "n_keep", [1, 3]),
     (BernoulliMaskNoise(0.5), "l0", "keep_prob", [0.3, 0.7]),
+    (LaplaceNoise(0.3, features=[0, 2]), "l1", "scale", [0.1, 0.5]),
+    (CorrelatedGaussianNoise(COV[:2, :2], features=[True, False, True, False]), "mahalanobis",
+     "cov", [COV[:2, :2], 2 * COV[:2, :2]]),
 ]
-IDS = ["gauss", "gauss-diag", "gauss-cov", "laplace", "uniform", "subspace", "bernoulli"]
+IDS = ["gauss", "gauss-diag", "gauss-cov", "laplace", "uniform", "subspace", "bernoulli",
+       "laplace-subset", "gauss-cov-subset"]
 
 
 @pytest.fixture(scope="module")
