@@ -109,3 +109,10 @@ def test_certificate_covers_the_noised_features():
     y_pred, radius = certify_rule(rule, LaplaceNoise(0.5, features=F), X, alpha=0.05)
     assert overclaims(y_pred, radius, rule.predict(X), exact).sum() <= allowed_overclaims(300, 0.05)
     assert np.mean(radius > 0) > 0.8
+
+
+def test_a_single_index_or_name_is_accepted():
+    noise = UniformNoise(0.5, features=2).validate(3)
+    np.testing.assert_array_equal(noise.feature_indices(3), [2])
+    noise = UniformNoise(0.5, features="b").validate(3, feature_names=["a", "b", "c"])
+    np.testing.assert_array_equal(noise.feature_indices(3), [1])

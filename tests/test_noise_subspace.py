@@ -223,3 +223,39 @@ def test_nan_fill_works_with_hist_gradient_boosting():
     assert certified.mean() > 0.5
     assert np.mean(y_pred[certified] == y[1::20][certified]) > 0.85
     assert radius.max() >= 2
+
+
+def _near_tie(margin, deltas):
+    return any(abs(float(margin) - float(delta)) < 1e-9 for delta in deltas)
+
+
+def test_subspace_radius_property_against_brute_force():
+    hypothesis = pytest.importorskip("hypothesis")
+    st = hypothesis.strategies
+
+    @hypothesis.settings(max_examples=150, deadline=None, derandomize=True)
+    @hypothesis.given(d=st.integers(1, 60), data=st.data(),
+                      pa=st.floats(0.0, 1.0), pb=st.floats(0.0, 1.0))
+    def check(d, data, pa, pb):
+        k = data.draw(st.integers(1, d))
+        deltas = [1 - Fraction(math.comb(d - r, k), math.comb(d, k)) for r in range(d + 1)]
+        hypothesis.assume(not _near_tie((Fraction(pa) - Fraction(pb)) / 2, deltas))
+        assert SubspaceNoise(k).validate(d).radius(pa, pb) == brute_subspace_radius(pa, pb, d, k)
+
+    check()
+
+
+def test_bernoulli_radius_property_against_brute_force():
+    hypothesis = pytest.importorskip("hypothesis")
+    st = hypothesis.strategies
+
+    @hypothesis.settings(max_examples=150, deadline=None, derandomize=True)
+    @hypothesis.given(d=st.integers(1, 60), keep=st.floats(0.01, 0.99),
+                      pa=st.floats(0.0, 1.0), pb=st.floats(0.0, 1.0))
+    def check(d, keep, pa, pb):
+        deltas = [1 - (1 - Fraction(keep)) ** r for r in range(d + 1)]
+        hypothesis.assume(not _near_tie((Fraction(pa) - Fraction(pb)) / 2, deltas))
+        radius = BernoulliMaskNoise(keep).validate(d).radius(pa, pb)
+        assert radius == brute_bernoulli_radius(pa, pb, d, keep)
+
+    check()

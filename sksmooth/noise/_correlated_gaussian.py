@@ -3,7 +3,7 @@
 import numpy as np
 from scipy.stats import norm as _normal
 
-from ._features import AdditiveNoise
+from ._features import FEATURES_CONSTRAINT, AdditiveNoise
 
 
 class CorrelatedGaussianNoise(AdditiveNoise):
@@ -63,7 +63,7 @@ class CorrelatedGaussianNoise(AdditiveNoise):
     #: Soft smoothing (``vote="soft"``) is proven for Gaussian noise (Salman et al. 2019).
     soft_vote = True
 
-    _parameter_constraints = {"cov": ["array-like"], "features": ["array-like", None]}
+    _parameter_constraints = {"cov": ["array-like"], "features": FEATURES_CONSTRAINT}
 
     def __init__(self, cov, *, features=None):
         self.cov = cov

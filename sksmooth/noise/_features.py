@@ -1,8 +1,13 @@
 """Additive noise on chosen features: resolving ``features`` and scattering draws."""
 
+from numbers import Integral
+
 import numpy as np
 
 from ._base import BaseNoise
+
+#: Parameter constraint of ``features``: indices, a mask, names, one index or name, or None.
+FEATURES_CONSTRAINT = ["array-like", Integral, str, None]
 
 
 def resolve_features(features, n_features, feature_names=None):

@@ -6,7 +6,7 @@ import numpy as np
 from scipy.stats import norm as _normal
 from sklearn.utils._param_validation import Interval
 
-from ._features import AdditiveNoise
+from ._features import FEATURES_CONSTRAINT, AdditiveNoise
 
 
 class GaussianNoise(AdditiveNoise):
@@ -69,7 +69,7 @@ class GaussianNoise(AdditiveNoise):
 
     _parameter_constraints = {
         "sigma": [Interval(Real, 0, None, closed="neither"), "array-like"],
-        "features": ["array-like", None],
+        "features": FEATURES_CONSTRAINT,
     }
 
     def __init__(self, sigma=0.25, *, features=None):

@@ -5,7 +5,7 @@ from numbers import Real
 import numpy as np
 from sklearn.utils._param_validation import Interval
 
-from ._features import AdditiveNoise
+from ._features import FEATURES_CONSTRAINT, AdditiveNoise
 
 
 class LaplaceNoise(AdditiveNoise):
@@ -51,7 +51,7 @@ class LaplaceNoise(AdditiveNoise):
 
     _parameter_constraints = {
         "scale": [Interval(Real, 0, None, closed="neither")],
-        "features": ["array-like", None],
+        "features": FEATURES_CONSTRAINT,
     }
 
     def __init__(self, scale=0.25, *, features=None):
