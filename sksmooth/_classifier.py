@@ -20,7 +20,7 @@ from sklearn.utils.validation import _check_method_params, check_is_fitted, vali
 
 from . import _random
 from ._engine import count_votes
-from ._stats import binom_test_half, clopper_pearson_lower
+from ._stats import binom_test_half, clopper_pearson_lower, hoeffding_lower
 from ._warnings import SmoothingWarning
 from .noise import GaussianNoise
 
@@ -66,6 +66,13 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     abstain_label : object, default=-1
         Label returned where the smoothed classifier abstains. It must not be a
         class label.
+    vote : {"hard", "soft"}, default="hard"
+        ``"hard"`` counts the base estimator's predicted classes (Cohen et al.).
+        ``"soft"`` averages its ``predict_proba`` over the draws instead
+        (Salman et al. 2019): :meth:`certify` bounds the top class's mean score
+        from below with Hoeffding's inequality and applies the same radius
+        formula. Soft voting needs a base estimator with ``predict_proba`` and
+        a noise for which it is proven (Gaussian noises: ``noise.soft_vote``).
     batch_size : int, default=None
         Most noisy rows passed to the base estimator in one call; bounds memory.
         None picks about 32 MiB of noisy rows.
@@ -138,6 +145,7 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         "noise_augment": [Interval(Integral, 0, None, closed="left")],
         "method": [StrOptions({"auto", "monte_carlo", "exact"})],
         "abstain_label": "no_validation",
+        "vote": [StrOptions({"hard", "soft"})],
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
@@ -155,6 +163,7 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         noise_augment=1,
         method="auto",
         abstain_label=-1,
+        vote="hard",
         batch_size=None,
         n_jobs=None,
         random_state=None,
@@ -168,6 +177,7 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self.noise_augment = noise_augment
         self.method = method
         self.abstain_label = abstain_label
+        self.vote = vote
         self.batch_size = batch_size
         self.n_jobs = n_jobs
         self.random_state = random_state
@@ -253,7 +263,10 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 f"{_free_label(self.classes_)!r}."
             )
         self._out_dtype = _label_dtype(self.classes_, self.abstain_label)
-        self.noise_ = clone(self._make_noise()).validate(X.shape[1])
+        names = getattr(self, "feature_names_in_", None)
+        self.noise_ = clone(self._make_noise()).validate(X.shape[1], feature_names=names)
+        if self.vote == "soft":
+            self._check_soft_vote()
         if self.alpha ** (1.0 / self.n_samples) <= 0.5:
             least = math.floor(math.log(self.alpha) / math.log(0.5)) + 1
             warnings.warn(
@@ -291,6 +304,29 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
         return pd.DataFrame(X, columns=names, copy=False)
 
+    def _check_soft_vote(self):
+        """Soft voting needs ``predict_proba`` and a noise where its radius is proven."""
+        if not getattr(self.noise_, "soft_vote", False):
+            raise ValueError(
+                f"vote='soft' is proven for Gaussian noise only (Salman et al. 2019), not for "
+                f"{type(self.noise_).__name__}; use vote='hard' or a GaussianNoise / "
+                "CorrelatedGaussianNoise."
+            )
+        if not hasattr(self._make_estimator(), "predict_proba"):
+            raise ValueError(
+                f"vote='soft' averages predict_proba, which "
+                f"{type(self._make_estimator()).__name__} does not have; use vote='hard' or "
+                "a base estimator with predict_proba."
+            )
+
+    def _soft_scores(self, X_noisy):
+        """``predict_proba`` of the base estimator on noisy rows, in the columns of ``classes_``."""
+        proba = np.asarray(self.estimator_.predict_proba(self._to_base_input(X_noisy)), float)
+        cols = np.searchsorted(self.classes_, self.estimator_.classes_)
+        scores = np.zeros((proba.shape[0], self.classes_.shape[0]))
+        scores[:, cols] = proba
+        return scores
+
     def _vote(self, X_noisy):
         """Class indices predicted by the base estimator on noisy rows."""
         labels = np.asarray(self.estimator_.predict(self._to_base_input(X_noisy)))
@@ -320,7 +356,7 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             bar = tqdm(total=total, unit="draws", desc="sksmooth", leave=False)
         try:
             return count_votes(
-                self._vote,
+                self._soft_scores if self.vote == "soft" else self._vote,
                 X,
                 self.noise_,
                 n_draws,
@@ -367,6 +403,7 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         -------
         proba : ndarray of shape (n_inputs, n_classes)
             Monte Carlo estimates of ``P[f(x + eps) = c]``; rows sum to 1.
+            With ``vote="soft"``, the mean of the base ``predict_proba``.
         """
         self._check_method()
         counts = self._estimation_counts(X)
@@ -396,6 +433,8 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         two-sided binomial test of the top two counts against 1/2 has p-value
         ``<= alpha``, else ``abstain_label``. A returned class differs from the
         smoothed classifier's with probability at most ``alpha``.
+        With ``vote="soft"`` the top class is returned when the Hoeffding lower
+        bound at level ``alpha / n_classes`` on its mean score exceeds 1/2.
 
         Parameters
         ----------
@@ -411,6 +450,12 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         rows = np.arange(counts.shape[0])
         n_a = counts[rows, top2[:, 0]]
         n_b = counts[rows, top2[:, 1]]
+        if self.vote == "soft":
+            # At most one class has mean score > 1/2; answer only when the top class's
+            # Hoeffding bound exceeds 1/2, Bonferroni over the classes (so w.p. <= alpha wrong).
+            n_classes = self.classes_.shape[0]
+            lower = hoeffding_lower(n_a / self.n_samples, self.n_samples, self.alpha / n_classes)
+            return self._labels(top2[:, 0], ~(lower > 0.5))
         abstain = binom_test_half(n_a, n_b) > self.alpha
         return self._labels(top2[:, 0], abstain)
 
@@ -422,6 +467,8 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         Clopper–Pearson bound at level ``alpha`` gives ``pA_lower``, and with
         ``pB = 1 - pA_lower`` the noise turns them into a radius. The input is
         abstained (``abstain_label``, radius 0.0) when ``pA_lower <= 1/2``.
+        With ``vote="soft"``, ``pA_lower`` is the Hoeffding lower bound on the
+        mean ``predict_proba`` score of ``cA`` (Salman et al. 2019).
 
         Parameters
         ----------
@@ -444,7 +491,10 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         top = np.argmax(select, axis=1)
         counts = self._counts(X, keys, entropy, self.n_samples, _random.ESTIMATE)
         n_a = counts[np.arange(X.shape[0]), top]
-        p_lower = clopper_pearson_lower(n_a, self.n_samples, self.alpha)
+        if self.vote == "soft":  # mean score of cA, Hoeffding bound (Salman et al. 2019)
+            p_lower = hoeffding_lower(n_a / self.n_samples, self.n_samples, self.alpha)
+        else:
+            p_lower = clopper_pearson_lower(n_a, self.n_samples, self.alpha)
         with np.errstate(invalid="ignore"):
             radius = np.asarray(self.noise_.radius(p_lower, 1.0 - p_lower), dtype=np.float64)
         abstain = (p_lower <= 0.5) | ~(radius > 0)

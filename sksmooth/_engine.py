@@ -37,7 +37,9 @@ def count_votes(
     Parameters
     ----------
     vote : callable
-        Maps a 2-D array of noisy rows to class indices in ``[0, n_classes)``.
+        Maps a 2-D array of noisy rows to class indices in ``[0, n_classes)``
+        (counted), or to a float array of shape ``(n_rows, n_classes)`` of
+        scores (summed per input; the counts are then float64).
     X : ndarray of shape (n_inputs, n_features)
         The clean inputs.
     noise : BaseNoise
@@ -57,7 +59,7 @@ def count_votes(
 
     Returns
     -------
-    counts : ndarray of shape (n_inputs, n_classes), dtype int64
+    counts : ndarray of shape (n_inputs, n_classes), dtype int64 (float64 for scores)
     """
     n_inputs, n_features = X.shape
     if n_inputs == 0:
@@ -90,12 +92,20 @@ def _count_group(vote, X, noise, n_draws, seeds, n_classes, batch, progress=None
     fill = 0
 
     def flush(fill):
-        idx = np.asarray(vote(buf[:fill]), dtype=np.intp)
+        nonlocal counts
+        idx = np.asarray(vote(buf[:fill]))
         lo, hi = owner[0], owner[fill - 1] + 1
-        flat = (owner[:fill] - lo) * n_classes + idx
-        counts[lo:hi] += np.bincount(flat, minlength=(hi - lo) * n_classes).reshape(
-            hi - lo, n_classes
-        )
+        if idx.ndim == 2:  # scores (soft vote): summed per input
+            counts = counts.astype(np.float64, copy=False)
+            for c in range(n_classes):
+                counts[lo:hi, c] += np.bincount(
+                    owner[:fill] - lo, weights=idx[:, c], minlength=hi - lo
+                )
+        else:
+            flat = (owner[:fill] - lo) * n_classes + idx.astype(np.intp, copy=False)
+            counts[lo:hi] += np.bincount(flat, minlength=(hi - lo) * n_classes).reshape(
+                hi - lo, n_classes
+            )
         if progress is not None:
             progress(fill)
 

@@ -77,3 +77,34 @@ def binom_test_half(n_a, n_b):
     tail = stats.binom.cdf(np.minimum(n_a, n_b), n_a + n_b, 0.5)
     p = np.minimum(1.0, 2.0 * tail)
     return np.where(n_a == n_b, 1.0, p)
+
+
+def hoeffding_lower(mean, n, alpha):
+    """One-sided Hoeffding lower bound on the mean of ``n`` i.i.d. draws in [0, 1].
+
+    Hoeffding (1963), Theorem 1: ``P[mean - E >= t] <= exp(-2 n t^2)``, so
+    ``mean - sqrt(ln(1 / alpha) / (2 n))`` (clipped to [0, 1]) is below the
+    expectation with probability at least ``1 - alpha``.
+
+    Parameters
+    ----------
+    mean : array-like of float
+        Sample means, in [0, 1].
+    n : int or array-like of int
+        Draws behind each mean.
+    alpha : float
+        The bound fails with probability at most ``alpha``.
+
+    Returns
+    -------
+    lower : ndarray of float
+
+    Examples
+    --------
+    >>> from sksmooth._stats import hoeffding_lower
+    >>> float(hoeffding_lower(0.9, 1000, 0.001))  # 0.9 - sqrt(ln(1000) / 2000)
+    0.841230...
+    """
+    mean = np.asarray(mean, dtype=np.float64)
+    n = np.asarray(n, dtype=np.float64)
+    return np.clip(mean - np.sqrt(np.log(1.0 / alpha) / (2.0 * n)), 0.0, 1.0)

@@ -113,7 +113,7 @@ def test_defaults_estimator_and_noise(data):
     X, y = data
     clf = SmoothedClassifier(n_samples=100, random_state=0).fit(X, y)
     assert isinstance(clf.estimator_, LogisticRegression)
-    assert clf.noise_.get_params() == {"sigma": 0.25}
+    assert clf.noise_.get_params() == {"sigma": 0.25, "features": None}
 
 
 def test_noise_augment_trains_on_noisy_copies(data):

@@ -16,15 +16,21 @@ class BaseNoise(BaseEstimator):
        a lower bound on the top-class probability and an upper bound on the
        runner-up's (a radius ``<= 0`` means abstain).
 
-    Subclasses set the class attribute :attr:`norm` (``"l2"``, ``"l1"``, ``"l0"``, ...)
-    and may override :meth:`validate` to check their parameters against the data.
+    Subclasses set the class attribute :attr:`norm` (``"l2"``, ``"l1"``, ``"l0"``,
+    ``"mahalanobis"``, ...) and may override :meth:`validate` to check their
+    parameters against the data (and resolve features given by column name).
+    Draws are either additive offsets (``perturb`` is ``X + draws``, which also
+    works on torch tensors) or boolean keep-masks that ``perturb`` applies.
     """
 
     #: Name of the norm the certified radius is measured in.
     norm = None
 
-    def validate(self, n_features):
+    def validate(self, n_features, feature_names=None):
         """Check the parameters, also against the number of features; return self.
+
+        ``feature_names`` (the fit-time column names, or None) lets a noise
+        resolve features given by name.
 
         Raises
         ------

@@ -1,4 +1,4 @@
-"""Isotropic Gaussian noise, certified in the l2 norm."""
+"""Gaussian noise, isotropic (l2 certificate) or per-feature (Mahalanobis certificate)."""
 
 from numbers import Real
 
@@ -6,27 +6,48 @@ import numpy as np
 from scipy.stats import norm as _normal
 from sklearn.utils._param_validation import Interval
 
-from ._base import BaseNoise
+from ._features import FEATURES_CONSTRAINT, AdditiveNoise
 
 
-class GaussianNoise(BaseNoise):
-    """Isotropic Gaussian noise ``N(0, sigma^2 I)``; certificates in the l2 norm.
+class GaussianNoise(AdditiveNoise):
+    """Gaussian noise ``N(0, sigma^2 I)``, or ``N(0, diag(sigma^2))`` with one sigma per feature.
 
-    The smoothed classifier keeps its prediction for every perturbation ``delta``
-    with ``||delta||_2 < sigma / 2 * (Phi^-1(pA) - Phi^-1(pB))``
-    (Cohen, Rosenfeld & Kolter, ICML 2019, Theorem 1); with ``pB = 1 - pA`` this
-    is ``sigma * Phi^-1(pA)``.
+    With a single ``sigma`` the smoothed classifier keeps its prediction for
+    every perturbation ``delta`` with
+    ``||delta||_2 < sigma / 2 * (Phi^-1(pA) - Phi^-1(pB))``
+    (Cohen, Rosenfeld & Kolter, ICML 2019, Theorem 1); with ``pB = 1 - pA``
+    this is ``sigma * Phi^-1(pA)``, and :attr:`norm` is ``"l2"``.
+
+    With one sigma per noised feature the noise is ``N(0, Sigma)``,
+    ``Sigma = diag(sigma^2)``, and the certificate holds in the Mahalanobis norm
+    ``||Sigma^(-1/2) delta||_2 = ||delta / sigma||_2``: the radius is
+    ``1/2 (Phi^-1(pA) - Phi^-1(pB))`` (Cohen et al.'s theorem after the change
+    of variables ``x -> Sigma^(-1/2) x``; Eiras et al. 2022), a number without
+    units, and :attr:`norm` is ``"mahalanobis"``. The certified set is the
+    ellipsoid ``{delta : ||delta / sigma||_2 < radius}``; :meth:`l2_radius`
+    gives the largest l2 ball inside it, ``radius * min(sigma)``.
 
     Parameters
     ----------
-    sigma : float, default=0.25
-        Standard deviation of the noise on every feature, in the units of the
-        input features (standardize the features first if their scales differ).
+    sigma : float or array-like of shape (n_noised,), default=0.25
+        Standard deviation of the noise: one value for every noised feature, or
+        one value per noised feature (in the order of the columns), in the
+        units of the features.
+    features : array-like of int, bool or str, default=None
+        The features the noise applies to: indices, a boolean mask, or column
+        names when the estimator is fitted on a DataFrame. None noises every
+        feature. Other columns pass through unchanged, and the certificate
+        covers perturbations of the noised features only.
 
     Attributes
     ----------
     norm : str
-        ``"l2"``: the radius :meth:`radius` returns is a Euclidean distance.
+        ``"l2"`` for a single ``sigma`` (a Euclidean distance in the units of
+        the features), ``"mahalanobis"`` for per-feature sigmas.
+
+    See Also
+    --------
+    CorrelatedGaussianNoise : Gaussian noise with a full covariance matrix.
 
     Examples
     --------
@@ -36,21 +57,72 @@ class GaussianNoise(BaseNoise):
     GaussianNoise(sigma=0.5)
     >>> float(noise.radius(0.9, 0.1))  # 0.5 * Phi^-1(0.9)
     0.640776
+    >>> aniso = GaussianNoise(sigma=[0.5, 2.0])
+    >>> aniso.norm, float(aniso.radius(0.9, 0.1))  # Phi^-1(0.9), Mahalanobis
+    ('mahalanobis', 1.281552)
+    >>> float(aniso.l2_radius(1.281552))  # the l2 ball inside: radius * min(sigma)
+    0.640776
     """
 
-    norm = "l2"
+    #: Soft smoothing (``vote="soft"``) is proven for Gaussian noise (Salman et al. 2019).
+    soft_vote = True
 
-    _parameter_constraints = {"sigma": [Interval(Real, 0, None, closed="neither")]}
+    _parameter_constraints = {
+        "sigma": [Interval(Real, 0, None, closed="neither"), "array-like"],
+        "features": FEATURES_CONSTRAINT,
+    }
 
-    def __init__(self, sigma=0.25):
+    def __init__(self, sigma=0.25, *, features=None):
         self.sigma = sigma
+        self.features = features
 
-    def sample(self, n_draws, n_features, rng):
-        """Draw ``(n_draws, n_features)`` offsets, i.i.d. ``N(0, sigma^2)``."""
-        return rng.standard_normal((n_draws, n_features)) * self.sigma
+    @property
+    def norm(self):
+        """``"l2"`` for a single sigma, ``"mahalanobis"`` for one sigma per feature."""
+        return "l2" if np.ndim(self.sigma) == 0 else "mahalanobis"
+
+    def _check_noised(self, n_noised):
+        if np.ndim(self.sigma) == 0:
+            return
+        sigma = np.asarray(self.sigma, dtype=np.float64)
+        if sigma.ndim != 1 or sigma.shape[0] != n_noised:
+            raise ValueError(
+                f"sigma has shape {sigma.shape}, but the noise applies to {n_noised} features; "
+                "pass one float, or one sigma per noised feature."
+            )
+        if not np.all(np.isfinite(sigma) & (sigma > 0)):
+            raise ValueError(f"sigma must hold finite positive values; got {sigma.tolist()!r}.")
+
+    def _sample(self, n_draws, n_noised, rng):
+        sigma = self.sigma if np.ndim(self.sigma) == 0 else np.asarray(self.sigma, np.float64)
+        return rng.standard_normal((n_draws, n_noised)) * sigma
 
     def radius(self, p_lower, p_upper):
-        """``sigma / 2 * (Phi^-1(p_lower) - Phi^-1(p_upper))`` (Cohen et al. 2019, Thm 1)."""
+        """``s / 2 * (Phi^-1(p_lower) - Phi^-1(p_upper))`` (Cohen et al. 2019, Thm 1).
+
+        ``s`` is ``sigma`` for a single sigma (an l2 radius) and 1 for
+        per-feature sigmas (a Mahalanobis radius).
+        """
         p_lower = np.asarray(p_lower, dtype=np.float64)
         p_upper = np.asarray(p_upper, dtype=np.float64)
-        return 0.5 * self.sigma * (_normal.ppf(p_lower) - _normal.ppf(p_upper))
+        scale = self.sigma if np.ndim(self.sigma) == 0 else 1.0
+        return 0.5 * scale * (_normal.ppf(p_lower) - _normal.ppf(p_upper))
+
+    def l2_radius(self, radius):
+        """The largest l2 ball inside the certified set, from radii :meth:`radius` returned.
+
+        The identity for a single sigma; ``radius * min(sigma)`` for per-feature
+        sigmas, since ``||delta / sigma||_2 <= ||delta||_2 / min(sigma)``.
+
+        Parameters
+        ----------
+        radius : array-like of float
+
+        Returns
+        -------
+        l2_radius : ndarray of float
+        """
+        radius = np.asarray(radius, dtype=np.float64)
+        if np.ndim(self.sigma) == 0:
+            return radius
+        return radius * float(np.min(self.sigma))

@@ -1,0 +1,68 @@
+"""Uniform noise on a cube, certified in the l1 norm (Yang et al., ICML 2020)."""
+
+from numbers import Real
+
+import numpy as np
+from sklearn.utils._param_validation import Interval
+
+from ._features import FEATURES_CONSTRAINT, AdditiveNoise
+
+
+class UniformNoise(AdditiveNoise):
+    """Uniform noise on ``[-scale, scale]^d``; certificates in the l1 norm.
+
+    Shifting the cube by ``delta`` moves at most ``||delta||_1 / (2 scale)`` of
+    its probability mass, so the smoothed classifier keeps its prediction for
+    every perturbation of the noised features with
+    ``||delta||_1 < scale * (pA - pB)``; with ``pB = 1 - pA`` this is
+    ``2 * scale * (pA - 1/2)`` (Yang et al., ICML 2020, Table 1).
+
+    Parameters
+    ----------
+    scale : float, default=0.25
+        Half-width ``lambda`` of the cube, in the units of the features
+        (standard deviation ``scale / sqrt(3)``).
+    features : array-like of int, bool or str, default=None
+        The features the noise applies to: indices, a boolean mask, or column
+        names when the estimator is fitted on a DataFrame. None noises every
+        feature. Other columns pass through unchanged, and the certificate
+        covers perturbations of the noised features only.
+
+    Attributes
+    ----------
+    norm : str
+        ``"l1"``: the radius :meth:`radius` returns bounds ``||delta||_1``.
+
+    See Also
+    --------
+    LaplaceNoise : The other l1 noise.
+
+    Examples
+    --------
+    >>> from sksmooth import UniformNoise
+    >>> noise = UniformNoise(scale=0.5)
+    >>> noise
+    UniformNoise(scale=0.5)
+    >>> float(noise.radius(0.9, 0.1))  # 0.5 * (0.9 - 0.1)
+    0.4
+    """
+
+    norm = "l1"
+
+    _parameter_constraints = {
+        "scale": [Interval(Real, 0, None, closed="neither")],
+        "features": FEATURES_CONSTRAINT,
+    }
+
+    def __init__(self, scale=0.25, *, features=None):
+        self.scale = scale
+        self.features = features
+
+    def _sample(self, n_draws, n_noised, rng):
+        return rng.uniform(-self.scale, self.scale, size=(n_draws, n_noised))
+
+    def radius(self, p_lower, p_upper):
+        """``scale * (pA - pB)`` (Yang et al. 2020, Table 1; total-variation bound)."""
+        p_lower = np.asarray(p_lower, dtype=np.float64)
+        p_upper = np.asarray(p_upper, dtype=np.float64)
+        return self.scale * (p_lower - p_upper)

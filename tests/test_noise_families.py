@@ -1,0 +1,125 @@
+"""What every noise family shares: parameters, draws, perturbation, sklearn workflows."""
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.datasets import make_classification
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from sksmooth import (
+    BernoulliMaskNoise,
+    CorrelatedGaussianNoise,
+    GaussianNoise,
+    LaplaceNoise,
+    SmoothedClassifier,
+    SubspaceNoise,
+    UniformNoise,
+)
+
+D = 4
+COV = np.array([[1.0, 0.5, 0, 0], [0.5, 1.0, 0, 0], [0, 0, 2.0, 0], [0, 0, 0, 0.5]]) * 0.1
+
+FAMILIES = [
+    (GaussianNoise(0.3), "l2", "sigma", [0.1, 0.5]),
+    (GaussianNoise([0.1, 0.2, 0.3, 0.4]), "mahalanobis", "sigma",
+     [[0.1] * D, [0.5] * D]),
+    (CorrelatedGaussianNoise(COV), "mahalanobis", "cov", [COV, 4 * COV]),
+    (LaplaceNoise(0.3), "l1", "scale", [0.1, 0.5]),
+    (UniformNoise(0.3), "l1", "scale", [0.2, 0.8]),
+    (SubspaceNoise(2), "l0", "n_keep", [1, 3]),
+    (BernoulliMaskNoise(0.5), "l0", "keep_prob", [0.3, 0.7]),
+    (LaplaceNoise(0.3, features=[0, 2]), "l1", "scale", [0.1, 0.5]),
+    (CorrelatedGaussianNoise(COV[:2, :2], features=[True, False, True, False]), "mahalanobis",
+     "cov", [COV[:2, :2], 2 * COV[:2, :2]]),
+]
+IDS = ["gauss", "gauss-diag", "gauss-cov", "laplace", "uniform", "subspace", "bernoulli",
+       "laplace-subset", "gauss-cov-subset"]
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y = make_classification(n_samples=90, n_features=D, n_informative=3, n_redundant=0,
+                               random_state=0)
+    return X, y
+
+
+@pytest.mark.parametrize("noise, norm, param, grid", FAMILIES, ids=IDS)
+def test_norm_repr_clone(noise, norm, param, grid):
+    noise = clone(noise)
+    assert noise.validate(D) is noise
+    assert noise.norm == norm
+    text = repr(noise)
+    assert text.startswith(type(noise).__name__ + "(") and "\n" not in text.replace("\n ", "")
+    assert repr(clone(noise)) == text
+    assert param in noise.get_params()
+
+
+@pytest.mark.parametrize("noise, norm, param, grid", FAMILIES, ids=IDS)
+def test_split_draws_equal_one_call(noise, norm, param, grid):
+    """The engine splits one row's draws across batches: the draws must not depend on it."""
+    noise = clone(noise).validate(D)
+    rng = np.random.default_rng(5)
+    parts = np.vstack([noise.sample(7, D, rng), noise.sample(1, D, rng), noise.sample(4, D, rng)])
+    whole = noise.sample(12, D, np.random.default_rng(5))
+    assert whole.shape == (12, D)
+    np.testing.assert_array_equal(parts, whole)
+
+
+@pytest.mark.parametrize("noise, norm, param, grid", FAMILIES, ids=IDS)
+def test_perturb_does_not_mutate_and_changes_rows(noise, norm, param, grid):
+    noise = clone(noise).validate(D)
+    X = np.arange(1.0, D + 1).reshape(1, D)
+    before = X.copy()
+    draws = noise.sample(50, D, np.random.default_rng(0))
+    draws_before = draws.copy()
+    out = noise.perturb(X, draws)
+    assert out.shape == (50, D)
+    np.testing.assert_array_equal(X, before)
+    np.testing.assert_array_equal(draws, draws_before)
+    assert np.any(out != X)
+
+
+@pytest.mark.parametrize("noise, norm, param, grid", FAMILIES, ids=IDS)
+def test_perturb_works_on_torch_tensors(noise, norm, param, grid):
+    torch = pytest.importorskip("torch")
+    noise = clone(noise).validate(D)
+    X = np.arange(1.0, D + 1).reshape(1, D)
+    draws = noise.sample(20, D, np.random.default_rng(0))
+    expected = noise.perturb(X, draws)
+    out = noise.perturb(torch.as_tensor(X), torch.as_tensor(draws))
+    assert isinstance(out, torch.Tensor)
+    np.testing.assert_allclose(out.numpy(), expected)
+
+
+@pytest.mark.parametrize("noise, norm, param, grid", FAMILIES, ids=IDS)
+def test_pipeline_and_grid_search_over_noise_param(data, noise, norm, param, grid):
+    X, y = data
+    smoothed = SmoothedClassifier(LogisticRegression(), noise, n_samples=60, n_select=10,
+                                  noise_augment=4,
+                                  alpha=0.05, random_state=0)
+    pipe = make_pipeline(StandardScaler(), smoothed)
+    search = GridSearchCV(pipe, {f"smoothedclassifier__noise__{param}": grid}, cv=2)
+    search.fit(X, y)
+    best = search.best_estimator_[-1]
+    np.testing.assert_array_equal(best.noise_.get_params()[param],
+                                  search.best_params_[f"smoothedclassifier__noise__{param}"])
+    assert search.best_estimator_.score(X, y) > 0.6
+    y_cert, radius = best.certify(search.best_estimator_[0].transform(X[:20]))
+    assert radius.shape == (20,) and np.all(radius >= 0)
+    assert np.all(radius[y_cert == -1] == 0)
+    if norm != "l0":  # with d = 4, an l0 radius of 1 needs pA_lower > 1/2 + k/4: rare here
+        assert np.any(y_cert != -1)
+    assert best.noise_.norm == norm
+
+
+def test_grid_search_over_noise_families(data):
+    X, y = data
+    X = StandardScaler().fit_transform(X)
+    search = GridSearchCV(
+        SmoothedClassifier(LogisticRegression(), n_samples=40, n_select=10, random_state=0),
+        {"noise": [LaplaceNoise(0.3), UniformNoise(0.3), SubspaceNoise(3)]}, cv=2,
+    ).fit(X, y)
+    assert type(search.best_estimator_.noise_) in (LaplaceNoise, UniformNoise, SubspaceNoise)
