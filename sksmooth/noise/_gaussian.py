@@ -54,3 +54,12 @@ class GaussianNoise(BaseNoise):
         p_lower = np.asarray(p_lower, dtype=np.float64)
         p_upper = np.asarray(p_upper, dtype=np.float64)
         return 0.5 * self.sigma * (_normal.ppf(p_lower) - _normal.ppf(p_upper))
+
+    def dual_norm(self, w):
+        """``||w||_2``, dual to the l2 radius (Hoelder; exact radius of a halfspace)."""
+        return np.linalg.norm(np.asarray(w, dtype=np.float64), axis=-1)
+
+    def gaussian_covariance(self, A):
+        """``sigma^2 A A^T``, the covariance of ``A @ eps`` for ``eps ~ N(0, sigma^2 I)``."""
+        A = np.asarray(A, dtype=np.float64)
+        return self.sigma**2 * (A @ A.T)
