@@ -42,7 +42,7 @@ _CDF_SLACK = 1e-12
 
 #: Absolute error tolerance of the quasi-Monte Carlo orthant probabilities used
 #: by ``predict_proba`` with four classes or more (never by certificates).
-_QMC_ABSEPS = 1e-6
+_QMC_ABSEPS = 1e-5
 
 
 # ------------------------------------------------------------ affine steps
@@ -52,6 +52,7 @@ def _dense(a):
 
 def _pull_diagonal(W, b, scale, shift):
     """Scores of ``z = x * scale + shift`` pulled back to ``x``."""
+    shift = np.broadcast_to(np.asarray(shift, dtype=np.float64), W.shape[1:])
     return W * scale, b + W @ shift
 
 
@@ -403,7 +404,7 @@ class ExactLinearSmoothing:
         Binary: ``Phi(s(x) / sqrt(w Sigma w^T))`` for Gaussian noise
         (``Phi(margin / sigma)`` for isotropic). Three classes: exact bivariate
         normal orthant probabilities. Four or more: quasi-Monte Carlo orthant
-        probabilities (absolute error about 1e-6), rows renormalised to sum to 1.
+        probabilities (absolute error about 1e-5), rows renormalised to sum to 1.
         """
         S = self._scores(X)
         if self.binary:
