@@ -465,7 +465,6 @@ def test_multiclass_probabilities_match_a_large_monte_carlo(n_classes):
     proba = clf.predict_proba(X_test)
     counts = _mc_class_frequencies(clf.estimator_, X_test, noise, n, np.random.default_rng(0))
     level = 1e-4 / (40 * n_classes)
-    ci = stats.binomtest  # noqa: F841 (the intervals below are Clopper-Pearson)
     lo = np.where(counts > 0, stats.beta.ppf(level / 2, counts, n - counts + 1), 0.0)
     hi = np.where(counts < n, stats.beta.isf(level / 2, counts + 1, n - counts), 1.0)
     slack = 3e-5  # quasi-Monte Carlo integration error (about 1e-5) with four classes
