@@ -381,6 +381,8 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         -------
         proba : ndarray of shape (n_inputs, n_classes)
             Monte Carlo estimates of ``P[f(x + eps) = c]``; rows sum to 1.
+            Where a closed form is used (see ``method``), the exact
+            probabilities instead (:mod:`sksmooth.linear`).
         """
         exact = self._check_method()
         if exact is not None:

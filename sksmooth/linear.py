@@ -426,10 +426,28 @@ class ExactLinearSmoothing:
         return proba / proba.sum(axis=1, keepdims=True)
 
     def predict(self, X):
-        """Class indices of the exact smoothed classifier (ties: the first class)."""
+        """Class indices of the exact smoothed classifier (ties: the first class).
+
+        Multiclass: the class whose rigorous lower bound beats every other
+        class's upper bound where there is one (no integration needed), else
+        the argmax of :meth:`predict_proba`.
+        """
         if self.binary:
             return (self._scores(X)[:, 0] > 0).astype(np.intp)
-        return np.argmax(self.predict_proba(X), axis=1)
+        top, p_lower, p_upper = self._bounds(X)
+        unsure = ~(p_lower > p_upper)
+        if np.any(unsure):
+            top[unsure] = np.argmax(self.predict_proba(X[unsure]), axis=1)
+        return top
+
+    def _bounds(self, X):
+        """Top class by rigorous lower bound, its ``pA_lower``, and ``pB_upper``."""
+        S = self._scores(X)
+        lower = _lower_bounds(S, self.coef, self.noise)
+        top = np.argmax(lower, axis=1)
+        p_lower = lower[np.arange(X.shape[0]), top]
+        p_upper = np.minimum(_runner_up_upper(S, top, self.coef, self.noise), 1.0 - p_lower)
+        return top, p_lower, p_upper
 
     # -- certificates
     def certify(self, X):
@@ -450,11 +468,7 @@ class ExactLinearSmoothing:
             dual = float(np.asarray(self.noise.dual_norm(self.coef[0])))
             radius = np.abs(s) / dual
             return (s > 0).astype(np.intp), np.where(abstain, 0.0, radius), abstain
-        S = self._scores(X)
-        lower = _lower_bounds(S, self.coef, self.noise)
-        top = np.argmax(lower, axis=1)
-        p_lower = lower[np.arange(X.shape[0]), top]
-        p_upper = np.minimum(_runner_up_upper(S, top, self.coef, self.noise), 1.0 - p_lower)
+        top, p_lower, p_upper = self._bounds(X)
         with np.errstate(invalid="ignore", divide="ignore"):
             radius = np.asarray(self.noise.radius(p_lower, p_upper), dtype=np.float64)
         abstain = (p_lower <= p_upper) | ~(radius > 0)

@@ -37,7 +37,7 @@ from sklearn.svm import SVC, LinearSVC
 from sklearn.tree import DecisionTreeClassifier
 
 from sksmooth import BaseNoise, GaussianNoise, SmoothedClassifier
-from sksmooth.linear import _CDF_SLACK, affine_decision, margin
+from sksmooth.linear import _CDF_SLACK, _lower_bounds, affine_decision, margin
 
 
 # ------------------------------------------------- test-only noise families
@@ -469,6 +469,11 @@ def test_multiclass_probabilities_match_a_large_monte_carlo(n_classes):
     hi = np.where(counts < n, stats.beta.isf(level / 2, counts + 1, n - counts), 1.0)
     slack = 3e-5  # quasi-Monte Carlo integration error (about 1e-5) with four classes
     assert np.all((proba >= lo - slack) & (proba <= hi + slack))
+    # The certificates' rigorous lower bounds (Hunter) sit below the sampled intervals too.
+    exact = clf._exact
+    lower = _lower_bounds(exact._scores(X_test), exact.coef, noise)
+    assert np.all(lower <= hi)
+    assert np.all(lower <= proba + 1e-9 + slack)
     # The inputs are not all trivial: some have two classes above 5%.
     assert np.sum(np.sort(proba, axis=1)[:, -2] > 0.05) >= 5
 
