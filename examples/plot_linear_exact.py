@@ -53,8 +53,13 @@ print(f"Monte Carlo certified {certified.sum()} of {len(X_test)} inputs; "
       f"radius above the exact one on {above.sum()} (alpha allows about "
       f"{0.001 * len(X_test):.1f} in expectation)")
 
+below = certified & (r_exact < 0.8 * sigma * norm.ppf(0.001 ** (1 / 2000)))
+print(f"below the Monte Carlo ceiling, median Monte Carlo / exact radius: "
+      f"{np.median(r_mc[below] / r_exact[below]):.3f} over {below.sum()} inputs")
+
 # %%
-# Every Monte Carlo radius lies below the exact one. Monte Carlo cannot exceed
+# Below its ceiling, Monte Carlo tracks the exact radius, a little under it (the
+# price of the confidence bound). Every Monte Carlo radius lies below the exact one. Monte Carlo cannot exceed
 # ``sigma * Phi^-1(alpha ** (1 / n))`` (about 2.7 sigma here), the radius of a
 # unanimous vote, however far the input is from the boundary; the exact path has
 # no such ceiling.

@@ -14,7 +14,7 @@ from scipy import stats
 from scipy.special import owens_t
 from sklearn.base import clone
 from sklearn.datasets import make_classification
-from sklearn.decomposition import PCA, TruncatedSVD
+from sklearn.decomposition import PCA, IncrementalPCA, TruncatedSVD
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.linear_model import (
     LogisticRegression,
@@ -149,6 +149,9 @@ PIPELINES = [
     make_pipeline(StandardScaler(with_mean=False), LinearSVC()),
     make_pipeline(PCA(n_components=4), LogisticRegression()),
     make_pipeline(StandardScaler(), PCA(whiten=True), RidgeClassifier()),
+    make_pipeline(IncrementalPCA(n_components=4, whiten=True), LogisticRegression()),
+    make_pipeline(RobustScaler(with_centering=False), StandardScaler(with_std=False),
+                  LogisticRegression()),
     make_pipeline(MinMaxScaler(), SGDClassifier(random_state=0)),
     make_pipeline(MaxAbsScaler(), RobustScaler(), Perceptron(random_state=0)),
     make_pipeline(TruncatedSVD(n_components=3, random_state=0), FunctionTransformer(),
