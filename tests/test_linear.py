@@ -334,7 +334,7 @@ def test_margin_rejects_bad_input(binary):
 NONLINEAR = [
     DecisionTreeClassifier(max_depth=3, random_state=0),
     SVC(kernel="linear"),  # one-vs-one voting, not an argmax of affine scores
-    make_pipeline(PolynomialFeatures(2), LogisticRegression()),
+    make_pipeline(PolynomialFeatures(2), StandardScaler(), LogisticRegression()),
     make_pipeline(MinMaxScaler(clip=True), LogisticRegression()),
     make_pipeline(Normalizer(), LogisticRegression()),
     make_pipeline(QuantileTransformer(n_quantiles=50), LogisticRegression()),
