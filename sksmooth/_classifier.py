@@ -18,7 +18,7 @@ from sklearn.utils.metadata_routing import (
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_method_params, check_is_fitted, validate_data
 
-from . import _random
+from . import _random, linear
 from ._engine import count_votes
 from ._stats import binom_test_half, clopper_pearson_lower, hoeffding_lower
 from ._warnings import SmoothingWarning
@@ -62,7 +62,12 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     method : {"auto", "monte_carlo", "exact"}, default="auto"
         How to certify. ``"monte_carlo"`` always samples; ``"exact"`` demands a
         closed form and raises where none exists; ``"auto"`` uses a closed form
-        where one exists and sampling elsewhere.
+        where one exists and sampling elsewhere. Closed forms exist for linear
+        base models (see :mod:`sksmooth.linear`): binary ones under any noise
+        with :meth:`~sksmooth.BaseNoise.dual_norm`, multiclass ones under
+        Gaussian noise. There every method is exact and deterministic (no
+        ``alpha``); ``predict_proba`` samples where the noise gives no exact
+        probability (binary non-Gaussian noise).
     abstain_label : object, default=-1
         Label returned where the smoothed classifier abstains. It must not be a
         class label.
@@ -292,6 +297,11 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         estimator = clone(self._make_estimator())
         _seed_unset_random_states(estimator, self.random_state)
         self.estimator_ = estimator.fit(self._to_base_input(X_train), y_train, **params)
+        probe = X[:20]
+        self._exact, self._exact_reason = linear.exact_smoothing(
+            self.estimator_, self.noise_, self.classes_, probe,
+            lambda: self.estimator_.decision_function(self._to_base_input(probe)),
+        )
         return self
 
     # -------------------------------------------------------------- internals
@@ -383,13 +393,17 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         return out
 
     def _check_method(self):
+        """The closed form to use (see :mod:`sksmooth.linear`), or None to sample."""
         check_is_fitted(self)
-        if self.method == "exact":
+        exact = getattr(self, "_exact", None)
+        if self.method == "exact" and exact is None:
             raise ValueError(
                 "method='exact' needs a closed-form certificate, and none exists for "
                 f"{type(self.estimator_).__name__} with {type(self.noise_).__name__}; use "
-                "method='auto' or method='monte_carlo'."
+                "method='auto' or method='monte_carlo'. "
+                f"({getattr(self, '_exact_reason', None)})"
             )
+        return None if self.method == "monte_carlo" else exact
 
     # --------------------------------------------------------------- predict
     def predict_proba(self, X):
@@ -404,8 +418,14 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         proba : ndarray of shape (n_inputs, n_classes)
             Monte Carlo estimates of ``P[f(x + eps) = c]``; rows sum to 1.
             With ``vote="soft"``, the mean of the base ``predict_proba``.
+            Where a closed form is used (see ``method``), the exact
+            probabilities instead (:mod:`sksmooth.linear`).
         """
-        self._check_method()
+        exact = self._check_method()
+        if exact is not None:
+            proba = exact.predict_proba(self._validate_X(X))
+            if proba is not None:
+                return proba
         counts = self._estimation_counts(X)
         return counts / float(self.n_samples)
 
@@ -423,6 +443,9 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         -------
         y_pred : ndarray of shape (n_inputs,)
         """
+        exact = self._check_method()
+        if exact is not None:
+            return self.classes_[exact.predict(self._validate_X(X))]
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]
 
@@ -444,7 +467,10 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         -------
         y_pred : ndarray of shape (n_inputs,)
         """
-        self._check_method()
+        exact = self._check_method()
+        if exact is not None:
+            top, _, abstain = exact.certify(self._validate_X(X))
+            return self._labels(top, abstain)
         counts = self._estimation_counts(X)
         top2 = np.argsort(-counts, axis=1, kind="stable")[:, :2]
         rows = np.arange(counts.shape[0])
@@ -483,7 +509,10 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             With probability at least ``1 - alpha`` per input, ``g`` returns
             ``y_pred`` on every point closer than ``radius``.
         """
-        self._check_method()
+        exact = self._check_method()
+        if exact is not None:
+            top, radius, abstain = exact.certify(self._validate_X(X))
+            return self._labels(top, abstain), radius
         X = self._validate_X(X)
         keys = _random.row_keys(X)
         entropy = _random.base_entropy(self.random_state)

@@ -21,6 +21,13 @@ class BaseNoise(BaseEstimator):
     parameters against the data (and resolve features given by column name).
     Draws are either additive offsets (``perturb`` is ``X + draws``, which also
     works on torch tensors) or boolean keep-masks that ``perturb`` applies.
+
+    Two optional hooks give linear base models closed-form certificates
+    (:mod:`sksmooth.linear`); by default they return None, meaning "no closed
+    form", and smoothing samples:
+
+    * :meth:`dual_norm` — for additive, centrally symmetric noise;
+    * :meth:`gaussian_covariance` — for Gaussian noise.
     """
 
     #: Name of the norm the certified radius is measured in.
@@ -55,3 +62,46 @@ class BaseNoise(BaseEstimator):
     def radius(self, p_lower, p_upper):
         """Certified radius from a lower bound on pA and an upper bound on pB."""
         raise NotImplementedError
+
+    def dual_norm(self, w):
+        """Norm of ``w`` dual to :attr:`norm`, for the exact certificate of a halfspace.
+
+        Implement it only when :meth:`perturb` is additive and the noise is
+        centrally symmetric (``eps`` and ``-eps`` have the same law): then a
+        binary linear classifier ``sign(w.x + b)`` smoothed by this noise is
+        itself, and its exact certified radius is ``|w.x + b| / dual_norm(w)``
+        (Hoelder's inequality). Examples: ``||w||_2`` for l2 radii,
+        ``||w||_inf`` for l1 radii, ``||Sigma^(1/2) w||_2`` for Mahalanobis radii
+        ``||Sigma^(-1/2) delta||_2``.
+
+        Parameters
+        ----------
+        w : ndarray of shape (..., n_features)
+            Coefficient vectors, one per row.
+
+        Returns
+        -------
+        norms : ndarray of shape (...,) or None
+            None (the default) when the noise gives no closed form.
+        """
+        return None
+
+    def gaussian_covariance(self, A):
+        """Covariance of ``A @ eps`` when the noise ``eps`` is zero-mean Gaussian.
+
+        Implement it only for additive zero-mean Gaussian noise ``N(0, Sigma)``:
+        it returns ``A Sigma A^T``. Linear models then get exact smoothed
+        probabilities (binary: ``Phi(s / sqrt(w Sigma w^T))``; multiclass:
+        orthant probabilities of the score gaps).
+
+        Parameters
+        ----------
+        A : ndarray of shape (n_rows, n_features)
+            Linear functionals of the noise, one per row.
+
+        Returns
+        -------
+        cov : ndarray of shape (n_rows, n_rows) or None
+            None (the default) when the noise is not Gaussian.
+        """
+        return None

@@ -111,6 +111,14 @@ class CorrelatedGaussianNoise(AdditiveNoise):
             )
         return rng.standard_normal((n_draws, n_noised)) @ factor.T
 
+    def _dual_norm(self, w):
+        """``||Sigma^(1/2) w||_2 = sqrt(w Sigma w^T)``, dual to the Mahalanobis radius."""
+        return np.sqrt(np.einsum("...i,ij,...j->...", w, self._cov(), w))
+
+    def _gaussian_covariance(self, A):
+        """``A Sigma A^T``, the covariance of ``A @ eps`` for ``eps ~ N(0, Sigma)``."""
+        return A @ self._cov() @ A.T
+
     def radius(self, p_lower, p_upper):
         """``1/2 (Phi^-1(p_lower) - Phi^-1(p_upper))`` (Cohen et al. 2019, Thm 1, whitened)."""
         p_lower = np.asarray(p_lower, dtype=np.float64)

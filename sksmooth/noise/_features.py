@@ -136,3 +136,25 @@ class AdditiveNoise(BaseNoise):
         draws = np.zeros((n_draws, n_features))
         draws[:, idx] = self._sample(n_draws, idx.shape[0], rng)
         return draws
+
+    def dual_norm(self, w):
+        """Dual norm of ``w`` restricted to the noised features (see :meth:`BaseNoise.dual_norm`).
+
+        Perturbations of the other features are not covered by the certificate,
+        so only ``w``'s noised coordinates enter the exact radius of a halfspace.
+        """
+        w = np.asarray(w, dtype=np.float64)
+        return self._dual_norm(w[..., self.feature_indices(w.shape[-1])])
+
+    def gaussian_covariance(self, A):
+        """``A Sigma A^T`` for Gaussian noise, ``Sigma`` zero outside the noised features."""
+        A = np.asarray(A, dtype=np.float64)
+        return self._gaussian_covariance(A[:, self.feature_indices(A.shape[-1])])
+
+    def _dual_norm(self, w):
+        """Family hook on the noised coordinates of ``w``; None means no closed form."""
+        return None
+
+    def _gaussian_covariance(self, A):
+        """Family hook on the noised columns of ``A``; None means not Gaussian."""
+        return None

@@ -126,3 +126,16 @@ class GaussianNoise(AdditiveNoise):
         if np.ndim(self.sigma) == 0:
             return radius
         return radius * float(np.min(self.sigma))
+
+    def _dual_norm(self, w):
+        """``||w||_2`` (l2 radius) or ``||sigma * w||_2`` (Mahalanobis): Hoelder's dual norm."""
+        if np.ndim(self.sigma) == 0:
+            return np.linalg.norm(w, axis=-1)
+        return np.linalg.norm(w * np.asarray(self.sigma, dtype=np.float64), axis=-1)
+
+    def _gaussian_covariance(self, A):
+        """``A diag(sigma^2) A^T``, the covariance of ``A @ eps`` for ``eps ~ N(0, diag(sigma^2))``."""
+        if np.ndim(self.sigma) == 0:
+            return self.sigma**2 * (A @ A.T)
+        scaled = A * np.asarray(self.sigma, dtype=np.float64)
+        return scaled @ scaled.T

@@ -61,6 +61,10 @@ class LaplaceNoise(AdditiveNoise):
     def _sample(self, n_draws, n_noised, rng):
         return rng.laplace(0.0, self.scale, size=(n_draws, n_noised))
 
+    def _dual_norm(self, w):
+        """``||w||_inf``, dual to the l1 radius (Hoelder; exact radius of a halfspace)."""
+        return np.max(np.abs(w), axis=-1)
+
     def radius(self, p_lower, p_upper):
         """``max(scale/2 ln(pA/pB), -scale ln(1 - pA + pB))`` (Teng et al. 2020, Theorem 1)."""
         p_lower = np.asarray(p_lower, dtype=np.float64)

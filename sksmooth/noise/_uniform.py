@@ -61,6 +61,10 @@ class UniformNoise(AdditiveNoise):
     def _sample(self, n_draws, n_noised, rng):
         return rng.uniform(-self.scale, self.scale, size=(n_draws, n_noised))
 
+    def _dual_norm(self, w):
+        """``||w||_inf``, dual to the l1 radius (Hoelder; exact radius of a halfspace)."""
+        return np.max(np.abs(w), axis=-1)
+
     def radius(self, p_lower, p_upper):
         """``scale * (pA - pB)`` (Yang et al. 2020, Table 1; total-variation bound)."""
         p_lower = np.asarray(p_lower, dtype=np.float64)
