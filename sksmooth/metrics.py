@@ -204,11 +204,13 @@ def make_certified_scorer(*, at=None, metric="certified_accuracy"):
     >>> from sklearn.model_selection import GridSearchCV
     >>> from sklearn.pipeline import make_pipeline
     >>> from sklearn.preprocessing import StandardScaler
+    >>> from sklearn.tree import DecisionTreeClassifier
     >>> from sksmooth import SmoothedClassifier, GaussianNoise
     >>> from sksmooth.metrics import make_certified_scorer
     >>> X, y = load_breast_cancer(return_X_y=True)
     >>> pipe = make_pipeline(StandardScaler(), SmoothedClassifier(
-    ...     noise=GaussianNoise(0.25), n_samples=200, n_select=20, random_state=0))
+    ...     DecisionTreeClassifier(max_depth=3), noise=GaussianNoise(0.25),
+    ...     n_samples=200, n_select=20, random_state=0))
     >>> search = GridSearchCV(
     ...     pipe, {"smoothedclassifier__noise__sigma": [0.1, 0.5]}, cv=2,
     ...     scoring={"ca@0.5": make_certified_scorer(at=0.5),
