@@ -506,6 +506,9 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             The smoothed class, or ``abstain_label``.
         radius : ndarray of shape (n_inputs,)
             The certified radius in the norm ``noise_.norm``; 0.0 where abstained.
+            A class with radius 0 (possible with the integer l0 radius of the
+            ablation noises) is a prediction certified at ``x`` itself but not
+            robust to changing any feature.
             With probability at least ``1 - alpha`` per input, ``g`` returns
             ``y_pred`` on every point closer than ``radius``.
         """
@@ -526,7 +529,7 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             p_lower = clopper_pearson_lower(n_a, self.n_samples, self.alpha)
         with np.errstate(invalid="ignore"):
             radius = np.asarray(self.noise_.radius(p_lower, 1.0 - p_lower), dtype=np.float64)
-        abstain = (p_lower <= 0.5) | ~(radius > 0)
+        abstain = (p_lower <= 0.5) | ~(radius >= 0)
         return self._labels(top, abstain), np.where(abstain, 0.0, radius)
 
 

@@ -193,6 +193,11 @@ def _table(out, radii, curves, sigmas, base_accs):
         print(f"{r:<{first}.3f}" + "".join(f"{c[k]:>{width}.3f}" for c in curves), file=out)
 
 
+def _abstained(y_pred, abstain_label):
+    """Boolean mask of the abstained predictions."""
+    return np.fromiter((p == abstain_label for p in y_pred.tolist()), bool, count=len(y_pred))
+
+
 def certify_command(args, out=None):
     """Run ``sksmooth certify``; return the exit status."""
     out = sys.stdout if out is None else out
@@ -256,7 +261,7 @@ def certify_command(args, out=None):
         )
         print(f"sigma={sigma:g}: base accuracy {base_acc:.3f}; certified accuracy {summary}; "
               f"average certified radius {average_certified_radius(y_test, y_pred, radius):.3f}; "
-              f"abstained {np.mean(radius == 0):.1%}; {elapsed:.1f} s", file=out)
+              f"abstained {np.mean(_abstained(y_pred, abstain)):.1%}; {elapsed:.1f} s", file=out)
 
     if args.output:
         os.makedirs(args.output, exist_ok=True)
@@ -265,9 +270,10 @@ def certify_command(args, out=None):
             writer = csv.writer(handle)
             writer.writerow(["row", "sigma", "y_true", "y_pred", "radius", "abstained"])
             for sigma, _, y_pred, radius, _, _ in results:
+                abstained = _abstained(y_pred, abstain)
                 for i in range(len(y_test)):
                     writer.writerow([i, sigma, y_test[i], y_pred[i], repr(float(radius[i])),
-                                     int(radius[i] == 0)])
+                                     int(abstained[i])])
         png = os.path.join(args.output, "certified_accuracy.png")
         _plot(png, results, y_test, clf.noise_.norm)
         print(f"wrote {path} and {png}", file=out)

@@ -259,3 +259,14 @@ def test_bernoulli_radius_property_against_brute_force():
         assert radius == brute_bernoulli_radius(pa, pb, d, keep)
 
     check()
+
+
+def test_clear_vote_with_l0_radius_zero_is_a_class_not_an_abstention():
+    # Keep 5 of 10 features: changing one feature moves Delta(1) = 1/2 of the mass, more
+    # than (pA - pB) / 2 can absorb; the vote is still unanimous, so g(x) is certified at x.
+    X = np.zeros((4, 10))
+    clf = SmoothedClassifier(ConstantClassifier(), SubspaceNoise(n_keep=5), n_samples=100,
+                             alpha=0.001, random_state=0).fit(X, [0, 1, 0, 1])
+    y_pred, radius = clf.certify(X)
+    np.testing.assert_array_equal(radius, 0.0)
+    np.testing.assert_array_equal(y_pred, 0)
