@@ -9,7 +9,7 @@ from ._features import FEATURES_CONSTRAINT, AdditiveNoise
 
 
 class LaplaceNoise(AdditiveNoise):
-    """Laplace noise with density ``prop. to exp(-||z||_1 / scale)``; certificates in the l1 norm.
+    """Laplace noise, density proportional to ``exp(-||z||_1 / scale)``; certificates in the l1 norm.
 
     Each noised feature gets an independent Laplace offset of scale ``scale``
     (standard deviation ``sqrt(2) * scale``). The smoothed classifier keeps its
