@@ -24,6 +24,15 @@ ESTIMATORS = {
 }
 
 
+#: --noise choices: (class name in sksmooth, name of its level in the output).
+NOISES = {
+    "gaussian": ("GaussianNoise", "sigma"),
+    "laplace": ("LaplaceNoise", "scale"),
+    "uniform": ("UniformNoise", "scale"),
+    "subspace": ("SubspaceNoise", "n_keep"),
+}
+
+
 class UserError(Exception):
     """A problem with the user's input: reported in one line, exit status 2."""
 
@@ -49,10 +58,15 @@ def _build_parser():
     model = cert.add_argument_group("smoothed classifier")
     model.add_argument("--estimator", choices=sorted(ESTIMATORS), default="random_forest",
                        help="base classifier (random_forest)")
-    model.add_argument("--noise", choices=["gaussian"], default="gaussian",
-                       help="noise family (gaussian)")
+    model.add_argument("--noise", choices=sorted(NOISES), default="gaussian",
+                       help="noise family: gaussian (l2 radius), laplace or uniform (l1), "
+                       "subspace (l0: how many features may change) (gaussian)")
     model.add_argument("--sigma", type=float, nargs="+", default=[0.25], metavar="SIGMA",
-                       help="noise level(s); several give one curve each (0.25)")
+                       help="noise level(s), sigma for gaussian and scale for laplace and "
+                       "uniform; several give one curve each (0.25)")
+    model.add_argument("--n-keep", type=int, nargs="+", default=None, metavar="K",
+                       help="features kept per draw for --noise subspace; several give one "
+                       "curve each (half the features)")
     model.add_argument("--n-samples", type=int, default=10_000, help="Monte Carlo draws (10000)")
     model.add_argument("--n-select", type=int, default=100, help="selection draws (100)")
     model.add_argument("--alpha", type=float, default=0.001, help="failure probability (0.001)")
@@ -127,6 +141,8 @@ def _check_args(args):
         raise UserError(f"--alpha must be in (0, 1), got {args.alpha}")
     if any(s <= 0 for s in args.sigma):
         raise UserError(f"--sigma must be > 0, got {args.sigma}")
+    if args.n_keep is not None and args.noise != "subspace":
+        raise UserError("--n-keep applies to --noise subspace only")
     if args.n_samples < 1 or args.n_select < 1:
         raise UserError("--n-samples and --n-select must be at least 1")
     if not 0 < args.test_size < 1:
@@ -149,7 +165,7 @@ def _make_estimator(name, random_state):
     return est
 
 
-def _plot(path, results, y_test, norm):
+def _plot(path, results, y_test, norm, label="sigma"):
     """One certified-accuracy curve per sigma, with the base model's clean accuracy marked."""
     import matplotlib
 
@@ -161,7 +177,7 @@ def _plot(path, results, y_test, norm):
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     for sigma, _, y_pred, radius, base_acc, _ in results:
         CertifiedAccuracyDisplay.from_predictions(
-            y_test, y_pred, radius, clean_accuracy=base_acc, name=f"sigma = {sigma:g}",
+            y_test, y_pred, radius, clean_accuracy=base_acc, name=f"{label} = {sigma:g}",
             norm=norm, ax=ax)
     ax.grid(alpha=0.3)
     ax.set_title("certified accuracy (star: base model on clean inputs)", fontsize=10)
@@ -180,9 +196,9 @@ def _table_radii(top, sigmas):
     return np.round(np.arange(last + 1) * step, 6)
 
 
-def _table(out, radii, curves, sigmas, base_accs):
-    """A readable table: one row per radius, one column per sigma."""
-    cols = [f"sigma={s:g}" for s in sigmas]
+def _table(out, radii, curves, sigmas, base_accs, label="sigma"):
+    """A readable table: one row per radius, one column per noise level."""
+    cols = [f"{label}={s:g}" for s in sigmas]
     width = max(12, *(len(c) + 2 for c in cols))
     first = 22
     print(f"{'radius':<{first}}" + "".join(f"{c:>{width}}" for c in cols), file=out)
@@ -204,7 +220,8 @@ def certify_command(args, out=None):
     from sklearn.model_selection import train_test_split
     from sklearn.preprocessing import StandardScaler
 
-    from . import GaussianNoise, SmoothedClassifier
+    from . import SmoothedClassifier
+    from . import noise as noises
     from .metrics import average_certified_radius, certified_accuracy
 
     _check_args(args)
@@ -224,11 +241,18 @@ def certify_command(args, out=None):
     source = args.csv or "breast-cancer (scikit-learn)"
     print(f"data: {source}: {X_train.shape[0]} train / {X_test.shape[0]} test rows, "
           f"{X.shape[1]} features, {classes.shape[0]} classes", file=out)
-    sigmas, results = args.sigma, []
+    noise_class, label = NOISES[args.noise]
+    if args.noise == "subspace":
+        sigmas = args.n_keep or [max(1, X.shape[1] // 2)]
+        if any(not 1 <= k <= X.shape[1] for k in sigmas):
+            raise UserError(f"--n-keep must be between 1 and {X.shape[1]}, got {sigmas}")
+    else:
+        sigmas = args.sigma
+    results = []
     for sigma in sigmas:
         clf = SmoothedClassifier(
             _make_estimator(args.estimator, args.random_state),
-            GaussianNoise(sigma),
+            getattr(noises, noise_class)(sigma),
             n_samples=args.n_samples,
             n_select=args.n_select,
             alpha=args.alpha,
@@ -246,20 +270,24 @@ def certify_command(args, out=None):
         base_acc = float(np.mean(clf.estimator_.predict(X_test) == y_test))
         results.append((sigma, clf, y_pred, radius, base_acc, elapsed))
 
-    radii = _table_radii(max(r[3].max() for r in results), sigmas)
+    top = max(r[3].max() for r in results)
+    if clf.noise_.norm == "l0":
+        radii = np.arange(int(top) + 2, dtype=float)
+    else:
+        radii = _table_radii(top, sigmas)
     print(f"\n{args.estimator}, {clf.noise_.norm} radius, n_samples={args.n_samples}, "
           f"alpha={args.alpha}", file=out)
     print("certified accuracy (correct and certified at least this radius; abstentions "
           "count as errors)", file=out)
     curves = [certified_accuracy(y_test, r[2], r[3], at=radii) for r in results]
-    _table(out, radii, curves, sigmas, [r[4] for r in results])
+    _table(out, radii, curves, sigmas, [r[4] for r in results], label)
     print("", file=out)
     for sigma, _, y_pred, radius, base_acc, elapsed in results:
         summary = ", ".join(
             f"@{r:g}: {certified_accuracy(y_test, y_pred, radius, at=r):.3f}"
-            for r in (0.0, sigma, 2 * sigma)
+            for r in ((0.0, 1.0, 2.0) if clf.noise_.norm == "l0" else (0.0, sigma, 2 * sigma))
         )
-        print(f"sigma={sigma:g}: base accuracy {base_acc:.3f}; certified accuracy {summary}; "
+        print(f"{label}={sigma:g}: base accuracy {base_acc:.3f}; certified accuracy {summary}; "
               f"average certified radius {average_certified_radius(y_test, y_pred, radius):.3f}; "
               f"abstained {np.mean(_abstained(y_pred, abstain)):.1%}; {elapsed:.1f} s", file=out)
 
@@ -268,17 +296,17 @@ def certify_command(args, out=None):
         path = os.path.join(args.output, "certificates.csv")
         with open(path, "w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
-            writer.writerow(["row", "sigma", "y_true", "y_pred", "radius", "abstained"])
+            writer.writerow(["row", label, "y_true", "y_pred", "radius", "abstained"])
             for sigma, _, y_pred, radius, _, _ in results:
                 abstained = _abstained(y_pred, abstain)
                 for i in range(len(y_test)):
                     writer.writerow([i, sigma, y_test[i], y_pred[i], repr(float(radius[i])),
                                      int(abstained[i])])
         png = os.path.join(args.output, "certified_accuracy.png")
-        _plot(png, results, y_test, clf.noise_.norm)
+        _plot(png, results, y_test, clf.noise_.norm, label)
         print(f"wrote {path} and {png}", file=out)
     if args.plot:
-        _plot(args.plot, results, y_test, clf.noise_.norm)
+        _plot(args.plot, results, y_test, clf.noise_.norm, label)
         print(f"wrote {args.plot}", file=out)
     return 0
 

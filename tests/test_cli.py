@@ -124,3 +124,25 @@ def test_console_command_runs_as_a_module(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "sksmooth", "certify", "--csv", "nope.csv",
                           "--target", "y"], capture_output=True, text=True, cwd=tmp_path)
     assert bad.returncode == 2 and bad.stderr.startswith("sksmooth: error:")
+
+
+@pytest.mark.parametrize("noise, extra, column, norm", [
+    ("laplace", ["--sigma", "0.3"], "scale", "l1"),
+    ("uniform", ["--sigma", "0.5"], "scale", "l1"),
+    ("subspace", ["--n-keep", "10"], "n_keep", "l0"),
+])
+def test_other_noise_families(tmp_path, capsys, noise, extra, column, norm):
+    code = main(["certify", "--noise", noise, *extra, "--n-samples", "300", "--estimator",
+                 "decision_tree", "--quiet", "--output", str(tmp_path)])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert f"{norm} radius" in out and f"{column}=" in out
+    rows = _read(tmp_path / "certificates.csv")
+    assert column in rows[0]
+    if norm == "l0":
+        assert all(float(r["radius"]).is_integer() for r in rows)
+
+
+def test_n_keep_needs_subspace(capsys):
+    assert main(["certify", "--n-keep", "3", "--quiet"]) == 2
+    assert "--n-keep applies to --noise subspace only" in capsys.readouterr().err
