@@ -19,6 +19,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_method_params, check_is_fitted, validate_data
 
 from . import _random
+from . import _torch
 from ._engine import count_votes
 from ._stats import binom_test_half, clopper_pearson_lower
 from ._warnings import SmoothingWarning
@@ -267,6 +268,13 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             params = process_routing(self, "fit", **fit_params).estimator.fit
         else:
             params = fit_params
+        if _torch.skorch_net(self._make_estimator()) is not None:  # torch path: _torch.py
+            entropy = _random.base_entropy(self.random_state)
+            self.estimator_ = _torch.fit_net(
+                clone(self._make_estimator()), X, y, self.classes_, self.noise_,
+                self.noise_augment, self.random_state, entropy, params,
+            )  # fmt: skip
+            return self
         if self.noise_augment > 0:
             entropy = _random.base_entropy(self.random_state)
             rng = _random.generator(np.random.SeedSequence(entropy, spawn_key=(_random.TRAIN,)))
@@ -318,9 +326,15 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             from tqdm.auto import tqdm
 
             bar = tqdm(total=total, unit="draws", desc="sksmooth", leave=False)
+        net = _torch.skorch_net(self.estimator_)
         try:
+            if net is not None and getattr(self, "_torch_engine", True):  # torch path: _torch.py
+                return _torch.count_votes(
+                    net, X, self.noise_, n_draws, seeds, self.classes_.shape[0],
+                    batch_size=self.batch_size, progress=None if bar is None else bar.update,
+                )  # fmt: skip
             return count_votes(
-                self._vote,
+                self._vote if net is None else _torch.numpy_vote(net),
                 X,
                 self.noise_,
                 n_draws,

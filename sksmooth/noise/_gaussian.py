@@ -49,6 +49,15 @@ class GaussianNoise(BaseNoise):
         """Draw ``(n_draws, n_features)`` offsets, i.i.d. ``N(0, sigma^2)``."""
         return rng.standard_normal((n_draws, n_features)) * self.sigma
 
+    def sample_torch(self, n_draws, n_features, generator, device, dtype):
+        """Draw ``(n_draws, n_features)`` offsets ``N(0, sigma^2)`` with a torch generator on ``device``."""
+        import torch
+
+        draws = torch.randn(
+            (n_draws, n_features), generator=generator, device=device, dtype=dtype
+        )
+        return draws.mul_(self.sigma)
+
     def radius(self, p_lower, p_upper):
         """``sigma / 2 * (Phi^-1(p_lower) - Phi^-1(p_upper))`` (Cohen et al. 2019, Thm 1)."""
         p_lower = np.asarray(p_lower, dtype=np.float64)
