@@ -434,3 +434,25 @@ def test_cuda_net_certifies_on_the_device_reproducibly():
     second = clf.certify(X[::10])
     np.testing.assert_array_equal(first[1], second[1])
     assert np.mean(first[0] == y[::10]) > 0.9
+
+
+def test_plain_neuralnet_with_class_scores():
+    from skorch import NeuralNet
+
+    X, y = blobs()
+    net = NeuralNet(MLP, criterion=nn.CrossEntropyLoss, lr=0.2, max_epochs=15, batch_size=32,
+                    train_split=None, verbose=0)
+    clf = SmoothedClassifier(net, GaussianNoise(0.3), n_samples=200, n_select=20,
+                             random_state=0).fit(X, y)
+    y_pred, _ = clf.certify(X[::10])
+    assert np.mean(y_pred == y[::10]) > 0.9
+
+
+def test_pickle_round_trip_keeps_certificates(fitted):
+    import pickle
+
+    clf, X, _ = fitted
+    again = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(again.certify(X[:4])[1], clf.certify(X[:4])[1])
+    collate = again.estimator_.get_params()["iterator_train__collate_fn"]
+    assert isinstance(collate, _torch.NoisyCollate) and collate._gen is None
