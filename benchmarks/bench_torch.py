@@ -144,7 +144,8 @@ def main():
         f"CPU, {torch.get_num_threads()} torch threads")
     print(f"device: {desc}; torch {torch.__version__}")
     print(f"{'model':<6} {'rows':>9} {'batch':>6} {'certify rows/s':>14} {'forward rows/s':>14} "
-          f"{'ratio':>6}" + (f"{'cpu ratio':>10}{'fwd share':>10}" if device.type == "cpu" else ""))
+          f"{'ratio':>6}"
+          + (f"{'cpu ratio':>10}{'fwd share':>10}" if device.type == "cpu" else ""))
     models = {"mlp": MLP, "cnn": SmallCNN}
     for name in args.models.split(","):
         bench(name, models[name], device, args)

@@ -79,10 +79,25 @@ def torch_seed(seed):
 
 
 def has_torch_sampler(noise):
-    """Whether the noise family overrides ``sample_torch`` (else it is sampled on the host)."""
+    """Whether the family's own ``sample_torch`` can be trusted (else it is sampled on the host).
+
+    It must override the base class's, and be defined by the same class as
+    ``sample`` and ``perturb`` or a subclass of it: a subclass that changes
+    ``sample`` (say, a GaussianNoise variant) without its own ``sample_torch``
+    would otherwise draw its parent's noise on the device.
+    """
     from .noise import BaseNoise
 
-    return type(noise).sample_torch is not BaseNoise.sample_torch
+    cls = type(noise)
+    if cls.sample_torch is BaseNoise.sample_torch:
+        return False
+    owner = _definer(cls, "sample_torch")
+    return all(issubclass(owner, _definer(cls, name)) for name in ("sample", "perturb"))
+
+
+def _definer(cls, name):
+    """The class in ``cls``'s MRO whose body defines ``name``."""
+    return next(klass for klass in cls.__mro__ if name in vars(klass))
 
 
 # ---------------------------------------------------------------------- fit
@@ -116,7 +131,7 @@ def fit_net(estimator, X, y, classes, noise, noise_augment, random_state, entrop
     if random_state is None or _is_frozen(estimator):
         estimator.fit(X32, y_enc, **params)
     else:
-        devices = [torch.cuda.current_device()] if torch.cuda.is_available() else []
+        devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(int(entropy) % 2**63)
             estimator.fit(X32, y_enc, **params)
@@ -297,8 +312,8 @@ def count_votes(net, X, noise, n_draws, seeds, n_classes, *, batch_size=None, pr
     on_device = has_torch_sampler(noise)
     if not on_device:
         warnings.warn(
-            f"{type(noise).__name__} has no torch sampler (sample_torch): its noise is drawn "
-            "on the host with numpy and copied to the device, which is slower.",
+            f"{type(noise).__name__} has no torch sampler of its own (sample_torch): its "
+            "noise is drawn on the host with numpy and copied to the device, which is slower.",
             SmoothingWarning,
             stacklevel=3,
         )

@@ -35,7 +35,8 @@ def blobs(n_per_class=40, seed=0):
 class MLP(nn.Module):
     def __init__(self, n_in=4, n_hidden=16, n_out=3):
         super().__init__()
-        self.layers = nn.Sequential(nn.Linear(n_in, n_hidden), nn.ReLU(), nn.Linear(n_hidden, n_out))
+        self.layers = nn.Sequential(nn.Linear(n_in, n_hidden), nn.ReLU(),
+                                    nn.Linear(n_hidden, n_out))
 
     def forward(self, X):
         return self.layers(X)
@@ -203,7 +204,8 @@ def test_frozen_estimator_is_certified_without_refit(monkeypatch):
     params_before = net.get_params()
     calls = []
     original = _torch.count_votes
-    monkeypatch.setattr(_torch, "count_votes", lambda *a, **k: calls.append(1) or original(*a, **k))
+    monkeypatch.setattr(_torch, "count_votes",
+                        lambda *a, **k: calls.append(1) or original(*a, **k))
 
     clf = SmoothedClassifier(FrozenEstimator(net), GaussianNoise(0.3), n_samples=300,
                              n_select=30, random_state=0).fit(X, y)
@@ -387,6 +389,25 @@ def test_family_without_torch_sampler_is_sampled_on_the_host(fitted):
     # The same numpy draws, the same float32 rows, the same module: the same votes up to
     # float rounding between batch shapes (at most a few flipped ties).
     assert np.abs(p_torch - p_numpy).sum() * clf.n_samples <= 4
+
+
+class DoubledGaussian(GaussianNoise):
+    """A subclass that changes ``sample`` but inherits GaussianNoise's ``sample_torch``."""
+
+    def sample(self, n_draws, n_features, rng):
+        return 2.0 * super().sample(n_draws, n_features, rng)
+
+
+def test_subclass_changing_sample_is_not_given_its_parents_torch_sampler(fitted):
+    assert _torch.has_torch_sampler(GaussianNoise())
+    assert not _torch.has_torch_sampler(HostOnlyGaussian())
+    assert not _torch.has_torch_sampler(DoubledGaussian())
+    clf, X, _ = fitted
+    doubled = clone_with(clf, noise_=DoubledGaussian(0.3))
+    with pytest.warns(SmoothingWarning, match="DoubledGaussian has no torch sampler"):
+        p_torch = doubled.predict_proba(X[::20])
+    doubled._torch_engine = False
+    assert np.abs(p_torch - doubled.predict_proba(X[::20])).sum() * clf.n_samples <= 4
 
 
 def test_training_under_a_family_without_torch_sampler():

@@ -50,7 +50,7 @@ class GaussianNoise(BaseNoise):
         return rng.standard_normal((n_draws, n_features)) * self.sigma
 
     def sample_torch(self, n_draws, n_features, generator, device, dtype):
-        """Draw ``(n_draws, n_features)`` offsets ``N(0, sigma^2)`` with a torch generator on ``device``."""
+        """Draw ``(n_draws, n_features)`` offsets ``N(0, sigma^2)`` on ``device`` (torch path)."""
         import torch
 
         draws = torch.randn(
