@@ -41,7 +41,9 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     estimator : estimator object, default=None
         The base classifier ``f``, any estimator with ``fit`` and ``predict``.
         It is cloned into :attr:`estimator_`. None uses
-        ``LogisticRegression()``.
+        ``LogisticRegression()``. A skorch net (also inside
+        ``sklearn.frozen.FrozenEstimator``) is trained on encoded labels and
+        certified on its own device (user guide: "Neural networks with skorch").
     noise : noise object, default=None
         The noise distribution, e.g. :class:`~sksmooth.GaussianNoise`. None uses
         ``GaussianNoise(sigma=0.25)``; ``set_params(noise__sigma=...)`` then
@@ -59,7 +61,8 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     noise_augment : int, default=1
         :meth:`fit` trains the base estimator on ``noise_augment`` noisy copies
         of every training row (Gaussian data augmentation, as in Cohen et al.).
-        0 trains on the clean data.
+        0 trains on the clean data. A skorch net instead gets ``noise_augment``
+        freshly noised copies of every training batch, new at every epoch.
     method : {"auto", "monte_carlo", "exact"}, default="auto"
         How to certify. ``"monte_carlo"`` always samples; ``"exact"`` demands a
         closed form and raises where none exists; ``"auto"`` uses a closed form
@@ -328,7 +331,8 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             bar = tqdm(total=total, unit="draws", desc="sksmooth", leave=False)
         net = _torch.skorch_net(self.estimator_)
         try:
-            if net is not None and getattr(self, "_torch_engine", True):  # torch path: _torch.py
+            # torch path (_torch.py); tests set _torch_engine = False to force the numpy engine
+            if net is not None and getattr(self, "_torch_engine", True):
                 return _torch.count_votes(
                     net, X, self.noise_, n_draws, seeds, self.classes_.shape[0],
                     batch_size=self.batch_size, progress=None if bar is None else bar.update,
