@@ -265,6 +265,20 @@ def _votes(net, out, n_classes):
     return out.argmax(dim=1)
 
 
+def _scores(net, out, n_classes):
+    """Class scores in [0, 1] from module outputs, on the device (as ``net.predict_proba``)."""
+    scores = net._get_predict_nonlinearity()(out)
+    scores = scores.reshape(out.shape[0], -1)
+    if scores.shape[1] != n_classes or not bool(((scores >= 0) & (scores <= 1)).all()):
+        raise ValueError(
+            f"Soft smoothing needs class scores in [0, 1], one per class, but the "
+            f"predict nonlinearity of {type(net).__name__} gave values of shape "
+            f"{tuple(scores.shape)} outside [0, 1]. Train with CrossEntropyLoss (softmax "
+            "scores) or set the net's predict_nonlinearity."
+        )
+    return scores
+
+
 def numpy_vote(net):
     """The numpy engine's vote function for a skorch net: class indices from ``predict_proba``."""
 
@@ -277,8 +291,14 @@ def numpy_vote(net):
     return vote
 
 
-def count_votes(net, X, noise, n_draws, seeds, n_classes, *, batch_size=None, progress=None):
+def count_votes(
+    net, X, noise, n_draws, seeds, n_classes, *, batch_size=None, progress=None, soft=False
+):
     """Votes of ``net.module_`` over ``n_draws`` noisy copies of each row of ``X``, on its device.
+
+    With ``soft=True`` it sums the net's class scores (its ``predict_proba``
+    nonlinearity, e.g. softmax, applied on the device) instead of counting
+    argmax votes: the sums behind soft smoothing (Salman et al., NeurIPS 2019).
 
     Parameters
     ----------
@@ -298,16 +318,20 @@ def count_votes(net, X, noise, n_draws, seeds, n_classes, *, batch_size=None, pr
         Most noisy rows per forward pass; None picks :func:`auto_batch_size`.
     progress : callable, default=None
         Called with the number of draws done after each forward pass.
+    soft : bool, default=False
+        Sum class scores in [0, 1] instead of counting votes.
 
     Returns
     -------
-    counts : ndarray of shape (n_inputs, n_classes), dtype int64
+    counts : ndarray of shape (n_inputs, n_classes)
+        int64 vote counts; with ``soft=True``, float64 sums of scores (divide by
+        ``n_draws`` for mean scores).
     """
     import torch
 
     n_inputs, n_features = X.shape
     if n_inputs == 0:
-        return np.zeros((0, n_classes), dtype=np.int64)
+        return np.zeros((0, n_classes), dtype=np.float64 if soft else np.int64)
     device, dtype = _module_device_dtype(net)
     on_device = has_torch_sampler(noise)
     if not on_device:
@@ -321,6 +345,7 @@ def count_votes(net, X, noise, n_draws, seeds, n_classes, *, batch_size=None, pr
     size = min(batch, n_inputs * n_draws)
     X_dev = torch.as_tensor(np.ascontiguousarray(X), device=device).to(dtype)
     counts = torch.zeros(n_inputs * n_classes, dtype=torch.int64, device=device)
+    sums = torch.zeros((n_inputs, n_classes), dtype=torch.float64, device=device) if soft else None
     buf = torch.empty((size, n_features), dtype=dtype, device=device)
     owner = torch.empty(size, dtype=torch.int64, device=device)
     module = net.module_
@@ -330,9 +355,12 @@ def count_votes(net, X, noise, n_draws, seeds, n_classes, *, batch_size=None, pr
     def flush(fill, lo, hi):
         out = _forward(module, buf[:fill])
         _check_out(net, out, fill, n_classes)
-        flat = (owner[:fill] - lo) * n_classes + _votes(net, out, n_classes)
-        width = (hi - lo) * n_classes
-        counts[lo * n_classes : hi * n_classes] += torch.bincount(flat, minlength=width)
+        if soft:
+            sums.index_add_(0, owner[:fill], _scores(net, out, n_classes).to(sums.dtype))
+        else:
+            flat = (owner[:fill] - lo) * n_classes + _votes(net, out, n_classes)
+            width = (hi - lo) * n_classes
+            counts[lo * n_classes : hi * n_classes] += torch.bincount(flat, minlength=width)
         if progress is not None:
             progress(fill)
 
@@ -371,4 +399,6 @@ def count_votes(net, X, noise, n_draws, seeds, n_classes, *, batch_size=None, pr
                 flush(fill, lo, n_inputs)
     finally:
         module.train(was_training)
+    if soft:
+        return sums.cpu().numpy()
     return counts.reshape(n_inputs, n_classes).cpu().numpy()

@@ -481,3 +481,55 @@ def test_pickle_round_trip_keeps_certificates(fitted):
     np.testing.assert_array_equal(again.certify(X[:4])[1], clf.certify(X[:4])[1])
     collate = again.estimator_.get_params()["iterator_train__collate_fn"]
     assert isinstance(collate, _torch.NoisyCollate) and collate._gen is None
+
+
+# -------------------------------------------------------- soft scores (device)
+def test_soft_sums_are_softmax_scores_summed_on_the_device():
+    # Oracle: a constant module's softmax scores are softmax(bias) on every draw.
+    bias = np.array([0.5, 2.0, -1.0])
+    net = fixed_net(np.zeros((3, 4)), bias)
+    X = np.random.default_rng(0).normal(size=(5, 4))
+    from sksmooth import _random
+
+    seeds = _random.row_seeds(_random.row_keys(X), 0, _random.ESTIMATE)
+    sums = _torch.count_votes(net, X, GaussianNoise(0.5), 300, seeds, 3, batch_size=128, soft=True)
+    softmax = np.exp(bias) / np.exp(bias).sum()
+    np.testing.assert_allclose(sums / 300, np.tile(softmax, (5, 1)), rtol=1e-6)
+
+
+def test_soft_sums_match_predict_proba_on_the_same_draws(fitted):
+    # Host-sampled family: the torch path uses the numpy engine's very draws, so the
+    # device sums must equal the mean of the net's own predict_proba on those rows.
+    clf, X, _ = fitted
+    from sksmooth import _random
+
+    rows = X[[0, 50, 100]]
+    seeds = _random.row_seeds(_random.row_keys(rows), 0, _random.ESTIMATE)
+    noise = HostOnlyGaussian(0.3)
+    with pytest.warns(SmoothingWarning):
+        sums = _torch.count_votes(clf.estimator_, rows, noise, 200, seeds, 3, soft=True)
+    for i, seed in enumerate(seeds):
+        noisy = noise.perturb(rows[i : i + 1], noise.sample(200, 4, _random.generator(seed)))
+        expected = clf.estimator_.predict_proba(noisy.astype(np.float32)).sum(axis=0)
+        np.testing.assert_allclose(sums[i], expected, rtol=1e-4)
+
+
+def test_soft_sums_reject_scores_outside_unit_interval():
+    net = fixed_net(np.zeros((3, 4)), [0.5, 2.0, -1.0])
+    net.set_params(predict_nonlinearity=None)  # raw logits, not probabilities
+    X = np.zeros((2, 4))
+    from sksmooth import _random
+
+    seeds = _random.row_seeds(_random.row_keys(X), 0, _random.ESTIMATE)
+    with pytest.raises(ValueError, match=r"scores in \[0, 1\]"):
+        _torch.count_votes(net, X, GaussianNoise(), 10, seeds, 3, soft=True)
+
+
+def test_cross_validation_with_string_labels():
+    from sklearn.model_selection import cross_val_score
+
+    X, y = blobs(20)
+    clf = SmoothedClassifier(mlp_net(max_epochs=10), GaussianNoise(0.3), n_samples=100,
+                             random_state=0)
+    scores = cross_val_score(clf, X, y, cv=2)
+    assert scores.shape == (2,) and np.all(scores > 0.8)
