@@ -144,7 +144,7 @@ class NoisyCollate:
 
     It collates with ``collate_fn`` (torch's ``default_collate`` when None),
     repeats the batch ``n_copies`` times and perturbs each copy with fresh
-    draws of ``noise`` (``noise.sample_torch``). The generator is seeded once
+    draws of ``noise``. The generator is seeded once
     from ``seed`` and advances with every batch, so every epoch sees new noise.
     In DataLoader worker processes the worker's own seed (which torch redraws
     every epoch) is mixed in, so workers do not repeat each other's noise.
@@ -152,7 +152,8 @@ class NoisyCollate:
     Parameters
     ----------
     noise : noise object
-        Must implement ``sample_torch``.
+        Drawn with its ``sample_torch`` on the batch's device; a family without
+        one is drawn on the host with ``sample`` (numpy generator).
     n_copies : int
         Noisy copies of each row in a batch.
     seed : int
