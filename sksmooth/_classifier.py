@@ -18,7 +18,7 @@ from sklearn.utils.metadata_routing import (
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_method_params, check_is_fitted, validate_data
 
-from . import _random, linear
+from . import _random, _torch, linear
 from ._engine import count_votes
 from ._stats import binom_test_half, clopper_pearson_lower, hoeffding_lower
 from ._warnings import SmoothingWarning
@@ -40,7 +40,9 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     estimator : estimator object, default=None
         The base classifier ``f``, any estimator with ``fit`` and ``predict``.
         It is cloned into :attr:`estimator_`. None uses
-        ``LogisticRegression()``.
+        ``LogisticRegression()``. A skorch net (also inside
+        ``sklearn.frozen.FrozenEstimator``) is trained on encoded labels and
+        certified on its own device (user guide: "Neural networks with skorch").
     noise : noise object, default=None
         The noise distribution, e.g. :class:`~sksmooth.GaussianNoise`. None uses
         ``GaussianNoise(sigma=0.25)``; ``set_params(noise__sigma=...)`` then
@@ -58,7 +60,8 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     noise_augment : int, default=1
         :meth:`fit` trains the base estimator on ``noise_augment`` noisy copies
         of every training row (Gaussian data augmentation, as in Cohen et al.).
-        0 trains on the clean data.
+        0 trains on the clean data. A skorch net instead gets ``noise_augment``
+        freshly noised copies of every training batch, new at every epoch.
     method : {"auto", "monte_carlo", "exact"}, default="auto"
         How to certify. ``"monte_carlo"`` always samples; ``"exact"`` demands a
         closed form and raises where none exists; ``"auto"`` uses a closed form
@@ -285,6 +288,14 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             params = process_routing(self, "fit", **fit_params).estimator.fit
         else:
             params = fit_params
+        self._exact, self._exact_reason = None, "a skorch net is not a linear model"
+        if _torch.skorch_net(self._make_estimator()) is not None:  # torch path: _torch.py
+            entropy = _random.base_entropy(self.random_state)
+            self.estimator_ = _torch.fit_net(
+                clone(self._make_estimator()), X, y, self.classes_, self.noise_,
+                self.noise_augment, self.random_state, entropy, params,
+            )  # fmt: skip
+            return self
         if self.noise_augment > 0:
             entropy = _random.base_entropy(self.random_state)
             rng = _random.generator(np.random.SeedSequence(entropy, spawn_key=(_random.TRAIN,)))
@@ -332,6 +343,8 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     def _soft_scores(self, X_noisy):
         """``predict_proba`` of the base estimator on noisy rows, in the columns of ``classes_``."""
         proba = np.asarray(self.estimator_.predict_proba(self._to_base_input(X_noisy)), float)
+        if _torch.skorch_net(self.estimator_) is not None:
+            return proba  # a skorch net is trained on class indices: columns are classes_
         cols = np.searchsorted(self.classes_, self.estimator_.classes_)
         scores = np.zeros((proba.shape[0], self.classes_.shape[0]))
         scores[:, cols] = proba
@@ -364,9 +377,22 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             from tqdm.auto import tqdm
 
             bar = tqdm(total=total, unit="draws", desc="sksmooth", leave=False)
+        net = _torch.skorch_net(self.estimator_)
         try:
+            # torch path (_torch.py); tests set _torch_engine = False to force the numpy engine
+            soft = self.vote == "soft"
+            if net is not None and getattr(self, "_torch_engine", True):
+                return _torch.count_votes(
+                    net, X, self.noise_, n_draws, seeds, self.classes_.shape[0],
+                    batch_size=self.batch_size, progress=None if bar is None else bar.update,
+                    soft=soft,
+                )  # fmt: skip
+            if soft:
+                vote = self._soft_scores
+            else:
+                vote = self._vote if net is None else _torch.numpy_vote(net)
             return count_votes(
-                self._soft_scores if self.vote == "soft" else self._vote,
+                vote,
                 X,
                 self.noise_,
                 n_draws,

@@ -55,6 +55,26 @@ class BaseNoise(BaseEstimator):
         """
         raise NotImplementedError
 
+    def sample_torch(self, n_draws, n_features, generator, device, dtype):
+        """Draw ``n_draws`` noise samples as a torch tensor on ``device`` (the torch path).
+
+        Used by skorch nets (``sksmooth._torch``): the draws are made with the
+        ``torch.Generator`` ``generator`` directly on the model's device, in its
+        ``dtype``. A family that implements it must also make :meth:`perturb`
+        work on tensors (``X + draws`` does). Families without it still work on
+        the torch path: their draws are made on the host with :meth:`sample`.
+
+        Raises
+        ------
+        NotImplementedError
+            Unless the family overrides it.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} has no torch sampler: implement "
+            f"{type(self).__name__}.sample_torch(n_draws, n_features, generator, device, dtype) "
+            "to draw its noise on the model's device."
+        )
+
     def perturb(self, X, draws):
         """Noisy inputs from rows ``X`` (broadcast against ``draws``); additive by default."""
         return X + draws

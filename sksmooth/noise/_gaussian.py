@@ -97,6 +97,15 @@ class GaussianNoise(AdditiveNoise):
         sigma = self.sigma if np.ndim(self.sigma) == 0 else np.asarray(self.sigma, np.float64)
         return rng.standard_normal((n_draws, n_noised)) * sigma
 
+    def sample_torch(self, n_draws, n_features, generator, device, dtype):
+        """Draw ``(n_draws, n_features)`` offsets ``N(0, sigma^2)`` on ``device`` (torch path)."""
+        import torch
+
+        draws = torch.randn(
+            (n_draws, n_features), generator=generator, device=device, dtype=dtype
+        )
+        return draws.mul_(self.sigma)
+
     def radius(self, p_lower, p_upper):
         """``s / 2 * (Phi^-1(p_lower) - Phi^-1(p_upper))`` (Cohen et al. 2019, Thm 1).
 

@@ -1,0 +1,405 @@
+"""Counting votes of skorch/torch models with noise made on the model's device (DESIGN.md §5).
+
+The numpy engine (:mod:`sksmooth._engine`) builds noisy rows on the host and
+calls ``predict``. For a skorch net this module does the same counting on the
+net's device instead: each input's noise comes from a ``torch.Generator`` on
+that device, seeded from the input's own ``SeedSequence`` (DESIGN.md §4), the
+noisy rows go through ``net.module_`` in eval mode under ``torch.no_grad`` in
+batches of at most ``batch_size`` rows, votes are counted there (argmax and
+``bincount``), and only the counts come back to the host.
+
+Nothing here imports torch or skorch at import time: :func:`skorch_net` looks
+for skorch among the modules already imported (a skorch net cannot exist
+otherwise), and the rest imports torch when called.
+"""
+
+import sys
+import warnings
+
+import numpy as np
+
+from ._random import TRAIN, generator
+from ._warnings import SmoothingWarning
+
+#: Draws of one input made by one sampler call. Fixed (not tied to ``batch_size``)
+#: so that the draws, hence the counts, do not depend on the batch size.
+_BLOCK = 4096
+
+#: Bytes of noisy float32 rows per forward pass when ``batch_size`` is None.
+_AUTO_BATCH_BYTES = 8 * 2**20
+
+
+def skorch_net(estimator):
+    """The skorch net behind ``estimator`` (itself, or inside ``FrozenEstimator``), or None."""
+    if estimator is None or "skorch" not in sys.modules:
+        return None
+    from skorch import NeuralNet
+
+    while True:
+        if isinstance(estimator, NeuralNet):
+            return estimator
+        if _is_frozen(estimator):
+            estimator = estimator.estimator
+            continue
+        return None
+
+
+def _is_frozen(estimator):
+    try:
+        from sklearn.frozen import FrozenEstimator
+    except ImportError:  # scikit-learn < 1.6
+        return False
+    return isinstance(estimator, FrozenEstimator)
+
+
+def _is_binary(net):
+    from skorch import NeuralNetBinaryClassifier
+
+    return isinstance(net, NeuralNetBinaryClassifier)
+
+
+def auto_batch_size(n_features):
+    """Noisy rows per forward pass when the user gave none: about 8 MiB of float32 rows."""
+    return int(min(65536, max(1024, _AUTO_BATCH_BYTES // (4 * max(1, n_features)))))
+
+
+def _module_device_dtype(net):
+    """The device and floating dtype of ``net.module_`` (float32 if it has no parameters)."""
+    import torch
+
+    params = [p for p in net.module_.parameters() if p.is_floating_point()]
+    if params:
+        return params[0].device, params[0].dtype
+    return torch.device(net.device or "cpu"), torch.float32
+
+
+def torch_seed(seed):
+    """A 64-bit ``torch.Generator`` seed from one input's ``SeedSequence``."""
+    return int(seed.generate_state(1, np.uint64)[0])
+
+
+def has_torch_sampler(noise):
+    """Whether the family's own ``sample_torch`` can be trusted (else it is sampled on the host).
+
+    It must override the base class's, and be defined by the same class as
+    ``sample`` and ``perturb`` or a subclass of it: a subclass that changes
+    ``sample`` (say, a GaussianNoise variant) without its own ``sample_torch``
+    would otherwise draw its parent's noise on the device.
+    """
+    from .noise import BaseNoise
+
+    cls = type(noise)
+    if cls.sample_torch is BaseNoise.sample_torch:
+        return False
+    owner = _definer(cls, "sample_torch")
+    return all(issubclass(owner, _definer(cls, name)) for name in ("sample", "perturb"))
+
+
+def _definer(cls, name):
+    """The class in ``cls``'s MRO whose body defines ``name``."""
+    return next(klass for klass in cls.__mro__ if name in vars(klass))
+
+
+# ---------------------------------------------------------------------- fit
+def fit_net(estimator, X, y, classes, noise, noise_augment, random_state, entropy, params):
+    """Fit a skorch net (or accept a frozen one) for :class:`~sksmooth.SmoothedClassifier`.
+
+    ``y`` is encoded as indices into ``classes`` (skorch predicts indices), ``X``
+    cast to float32. With ``noise_augment > 0`` the net's training batches are
+    noised afresh on every batch (:class:`NoisyCollate`); a net wrapped in
+    ``FrozenEstimator`` is not refitted nor changed. ``random_state`` (not None)
+    seeds torch's global generators for the fit inside ``torch.random.fork_rng``,
+    so weight init and shuffling are reproducible and the caller's torch state
+    is left untouched. The module's output width is checked against ``classes``.
+    """
+    import torch
+
+    net = skorch_net(estimator)
+    y_enc = np.searchsorted(classes, y)
+    y_enc = y_enc.astype(np.float32 if _is_binary(net) else np.int64)
+    X32 = np.asarray(X, dtype=np.float32)
+    if not _is_frozen(estimator) and noise_augment > 0:
+        inner = net.get_params().get("iterator_train__collate_fn")
+        if isinstance(inner, NoisyCollate):  # refit: replace ours, keep the user's
+            inner = inner.collate_fn
+        train_seed = np.random.SeedSequence(entropy, spawn_key=(TRAIN,))
+        net.set_params(
+            iterator_train__collate_fn=NoisyCollate(
+                noise, n_copies=noise_augment, seed=torch_seed(train_seed), collate_fn=inner
+            )
+        )
+    if random_state is None or _is_frozen(estimator):
+        estimator.fit(X32, y_enc, **params)
+    else:
+        devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(int(entropy) % 2**63)
+            estimator.fit(X32, y_enc, **params)
+    check_output_width(net, X32[:1], len(classes))
+    return estimator
+
+
+class NoisyCollate:
+    """A DataLoader ``collate_fn`` that noises every training batch afresh.
+
+    It collates with ``collate_fn`` (torch's ``default_collate`` when None),
+    repeats the batch ``n_copies`` times and perturbs each copy with fresh
+    draws of ``noise``. The generator is seeded once
+    from ``seed`` and advances with every batch, so every epoch sees new noise.
+    In DataLoader worker processes the worker's own seed (which torch redraws
+    every epoch) is mixed in, so workers do not repeat each other's noise.
+
+    Parameters
+    ----------
+    noise : noise object
+        Drawn with its ``sample_torch`` on the batch's device; a family without
+        one is drawn on the host with ``sample`` (numpy generator).
+    n_copies : int
+        Noisy copies of each row in a batch.
+    seed : int
+        Seed of the torch generator.
+    collate_fn : callable, default=None
+        The collate function to wrap.
+    """
+
+    def __init__(self, noise, n_copies=1, seed=0, collate_fn=None):
+        self.noise = noise
+        self.n_copies = n_copies
+        self.seed = seed
+        self.collate_fn = collate_fn
+        self._gen = None
+        self._gen_key = None
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_gen"] = state["_gen_key"] = None
+        return state
+
+    def _generator(self, device):
+        """This process's generator: torch's on ``device``, numpy's for host-sampled families."""
+        import torch
+        from torch.utils.data import get_worker_info
+
+        info = get_worker_info()
+        key = (str(device), None if info is None else info.seed)
+        if self._gen is None or self._gen_key != key:
+            seed = np.random.SeedSequence(
+                [self.seed] if info is None else [self.seed, info.seed % 2**63]
+            )
+            if has_torch_sampler(self.noise):
+                self._gen = torch.Generator(device=device).manual_seed(torch_seed(seed))
+            else:
+                self._gen = generator(seed)
+            self._gen_key = key
+        return self._gen
+
+    def __call__(self, batch):
+        import torch
+        from torch.utils.data import default_collate
+
+        Xb, yb = (self.collate_fn or default_collate)(batch)
+        if self.n_copies > 1:
+            Xb = Xb.repeat(self.n_copies, *([1] * (Xb.dim() - 1)))
+            yb = yb.repeat(self.n_copies, *([1] * (yb.dim() - 1)))
+        flat = Xb.reshape(Xb.shape[0], -1)
+        gen = self._generator(Xb.device)
+        if has_torch_sampler(self.noise):
+            noisy = self.noise.perturb(
+                flat, self.noise.sample_torch(*flat.shape, gen, Xb.device, Xb.dtype)
+            )
+        else:  # host sampler: the family has no sample_torch yet
+            host = flat.cpu().numpy()
+            noisy = torch.as_tensor(
+                np.asarray(self.noise.perturb(host, self.noise.sample(*flat.shape, gen)))
+            ).to(device=Xb.device, dtype=Xb.dtype)
+        return noisy.reshape(Xb.shape), yb
+
+
+# ------------------------------------------------------------------- votes
+def check_output_width(net, X_rows, n_classes):
+    """Raise a clear error unless ``net.module_`` gives one score per class."""
+    import torch
+
+    device, dtype = _module_device_dtype(net)
+    module = net.module_
+    was_training = module.training
+    module.eval()
+    try:
+        with torch.no_grad():
+            X_dev = torch.as_tensor(np.ascontiguousarray(X_rows), device=device).to(dtype)
+            out = _forward(module, X_dev)
+    finally:
+        module.train(was_training)
+    _check_out(net, out, X_rows.shape[0], n_classes)
+
+
+def _forward(module, X):
+    out = module(X)
+    if isinstance(out, (tuple, list)):  # skorch's convention: the first output is the prediction
+        out = out[0]
+    return out
+
+
+def _check_out(net, out, n_rows, n_classes):
+    name = type(net).__name__
+    if _is_binary(net):
+        if n_classes != 2 or out.reshape(n_rows, -1).shape[1] != 1:
+            raise ValueError(
+                f"The module of {name} must output one logit per row (shape (n,) or (n, 1)) "
+                f"and y must have 2 classes; got output shape {tuple(out.shape)} and "
+                f"{n_classes} classes."
+            )
+        return
+    if out.dim() != 2 or out.shape[0] != n_rows or out.shape[1] != n_classes:
+        raise ValueError(
+            f"The module of {name} outputs scores of shape {tuple(out.shape)} for {n_rows} "
+            f"rows, but the smoothed classifier has {n_classes} classes: the module must "
+            f"output {n_classes} scores per row (one per class of y, in sorted order). "
+            f"Change the output layer of the module to {n_classes} units."
+        )
+
+
+def _votes(net, out, n_classes):
+    """Class indices from module outputs, on the device (as ``net.predict`` decides)."""
+    if _is_binary(net):  # skorch: predict = sigmoid(logit) > threshold
+        return (net._get_predict_nonlinearity()(out.reshape(-1))[:, 1] > net.threshold).long()
+    return out.argmax(dim=1)
+
+
+def _scores(net, out, n_classes):
+    """Class scores in [0, 1] from module outputs, on the device (as ``net.predict_proba``)."""
+    scores = net._get_predict_nonlinearity()(out)
+    scores = scores.reshape(out.shape[0], -1)
+    if scores.shape[1] != n_classes or not bool(((scores >= 0) & (scores <= 1)).all()):
+        raise ValueError(
+            f"Soft smoothing needs class scores in [0, 1], one per class, but the "
+            f"predict nonlinearity of {type(net).__name__} gave values of shape "
+            f"{tuple(scores.shape)} outside [0, 1]. Train with CrossEntropyLoss (softmax "
+            "scores) or set the net's predict_nonlinearity."
+        )
+    return scores
+
+
+def numpy_vote(net):
+    """The numpy engine's vote function for a skorch net: class indices from ``predict_proba``."""
+
+    def vote(X_noisy):
+        proba = net.predict_proba(np.asarray(X_noisy, dtype=np.float32))
+        if _is_binary(net):
+            return (proba[:, 1] > net.threshold).astype(np.intp)
+        return np.argmax(proba, axis=1)
+
+    return vote
+
+
+def count_votes(
+    net, X, noise, n_draws, seeds, n_classes, *, batch_size=None, progress=None, soft=False
+):
+    """Votes of ``net.module_`` over ``n_draws`` noisy copies of each row of ``X``, on its device.
+
+    With ``soft=True`` it sums the net's class scores (its ``predict_proba``
+    nonlinearity, e.g. softmax, applied on the device) instead of counting
+    argmax votes: the sums behind soft smoothing (Salman et al., NeurIPS 2019).
+
+    Parameters
+    ----------
+    net : skorch.NeuralNet
+        An initialized (fitted) net.
+    X : ndarray of shape (n_inputs, n_features)
+        The clean inputs (cast to the module's dtype, never the module to theirs).
+    noise : noise object
+        With ``sample_torch`` the draws are made on the device; a family without
+        it is sampled on the host with ``sample`` (the numpy engine's draws) and
+        copied over, with a :class:`~sksmooth.SmoothingWarning`.
+    n_draws : int
+    seeds : list of SeedSequence
+        One per input: the input's noise stream.
+    n_classes : int
+    batch_size : int, default=None
+        Most noisy rows per forward pass; None picks :func:`auto_batch_size`.
+    progress : callable, default=None
+        Called with the number of draws done after each forward pass.
+    soft : bool, default=False
+        Sum class scores in [0, 1] instead of counting votes.
+
+    Returns
+    -------
+    counts : ndarray of shape (n_inputs, n_classes)
+        int64 vote counts; with ``soft=True``, float64 sums of scores (divide by
+        ``n_draws`` for mean scores).
+    """
+    import torch
+
+    n_inputs, n_features = X.shape
+    if n_inputs == 0:
+        return np.zeros((0, n_classes), dtype=np.float64 if soft else np.int64)
+    device, dtype = _module_device_dtype(net)
+    on_device = has_torch_sampler(noise)
+    if not on_device:
+        warnings.warn(
+            f"{type(noise).__name__} has no torch sampler of its own (sample_torch): its "
+            "noise is drawn on the host with numpy and copied to the device, which is slower.",
+            SmoothingWarning,
+            stacklevel=3,
+        )
+    batch = batch_size or auto_batch_size(n_features)
+    size = min(batch, n_inputs * n_draws)
+    X_dev = torch.as_tensor(np.ascontiguousarray(X), device=device).to(dtype)
+    counts = torch.zeros(n_inputs * n_classes, dtype=torch.int64, device=device)
+    sums = torch.zeros((n_inputs, n_classes), dtype=torch.float64, device=device) if soft else None
+    buf = torch.empty((size, n_features), dtype=dtype, device=device)
+    owner = torch.empty(size, dtype=torch.int64, device=device)
+    module = net.module_
+    was_training = module.training
+    module.eval()
+
+    def flush(fill, lo, hi):
+        out = _forward(module, buf[:fill])
+        _check_out(net, out, fill, n_classes)
+        if soft:
+            sums.index_add_(0, owner[:fill], _scores(net, out, n_classes).to(sums.dtype))
+        else:
+            flat = (owner[:fill] - lo) * n_classes + _votes(net, out, n_classes)
+            width = (hi - lo) * n_classes
+            counts[lo * n_classes : hi * n_classes] += torch.bincount(flat, minlength=width)
+        if progress is not None:
+            progress(fill)
+
+    try:
+        with torch.no_grad():
+            fill = lo = 0  # rows in the buffer; first input they belong to
+            for i in range(n_inputs):
+                if on_device:
+                    gen = torch.Generator(device=device).manual_seed(torch_seed(seeds[i]))
+                else:
+                    rng = generator(seeds[i])
+                row = X_dev[i : i + 1]
+                left = n_draws
+                while left:
+                    take = min(left, _BLOCK)
+                    if on_device:
+                        noisy = noise.perturb(
+                            row, noise.sample_torch(take, n_features, gen, device, dtype)
+                        )
+                    else:
+                        host = noise.perturb(X[i : i + 1], noise.sample(take, n_features, rng))
+                        host = np.ascontiguousarray(host)
+                        noisy = torch.as_tensor(host, device=device).to(dtype)
+                    left -= take
+                    done = 0
+                    while done < take:  # a block may straddle forward passes
+                        put = min(take - done, size - fill)
+                        buf[fill : fill + put] = noisy[done : done + put]
+                        owner[fill : fill + put] = i
+                        fill += put
+                        done += put
+                        if fill == size:
+                            flush(fill, lo, i + 1)
+                            fill, lo = 0, i if left or done < take else i + 1
+            if fill:
+                flush(fill, lo, n_inputs)
+    finally:
+        module.train(was_training)
+    if soft:
+        return sums.cpu().numpy()
+    return counts.reshape(n_inputs, n_classes).cpu().numpy()
