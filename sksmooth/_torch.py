@@ -87,12 +87,19 @@ def has_torch_sampler(noise):
     would otherwise draw its parent's noise on the device.
     """
     from .noise import BaseNoise
+    from .noise._features import AdditiveNoise
 
     cls = type(noise)
     if cls.sample_torch is BaseNoise.sample_torch:
         return False
     owner = _definer(cls, "sample_torch")
-    return all(issubclass(owner, _definer(cls, name)) for name in ("sample", "perturb"))
+    if not all(issubclass(owner, _definer(cls, name)) for name in ("sample", "perturb")):
+        return False
+    if isinstance(noise, AdditiveNoise):  # sample_torch scatters the family's _sample_torch
+        if cls._sample_torch is AdditiveNoise._sample_torch:
+            return False
+        return issubclass(_definer(cls, "_sample_torch"), _definer(cls, "_sample"))
+    return True
 
 
 def _definer(cls, name):

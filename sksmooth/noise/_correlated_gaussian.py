@@ -111,6 +111,14 @@ class CorrelatedGaussianNoise(AdditiveNoise):
             )
         return rng.standard_normal((n_draws, n_noised)) @ factor.T
 
+    def _sample_torch(self, n_draws, n_noised, generator, device, dtype):
+        """``N(0, cov)`` offsets drawn on ``device`` as ``z L^T`` with ``cov = L L^T``."""
+        import torch
+
+        factor = torch.as_tensor(self._factor(), device=device, dtype=dtype)
+        z = torch.randn((n_draws, n_noised), generator=generator, device=device, dtype=dtype)
+        return z @ factor.T
+
     def _dual_norm(self, w):
         """``||Sigma^(1/2) w||_2 = sqrt(w Sigma w^T)``, dual to the Mahalanobis radius."""
         return np.sqrt(np.einsum("...i,ij,...j->...", w, self._cov(), w))

@@ -137,6 +137,25 @@ class AdditiveNoise(BaseNoise):
         draws[:, idx] = self._sample(n_draws, idx.shape[0], rng)
         return draws
 
+    def sample_torch(self, n_draws, n_features, generator, device, dtype):
+        """Draw offsets on ``device`` (the torch path); columns outside ``features`` are 0.
+
+        Families implement ``_sample_torch(n_draws, n_noised, generator, device, dtype)``
+        for the noised features, the torch twin of their ``_sample``.
+        """
+        if self.features is None:
+            return self._sample_torch(n_draws, n_features, generator, device, dtype)
+        import torch
+
+        idx = torch.as_tensor(self.feature_indices(n_features), device=device)
+        draws = torch.zeros((n_draws, n_features), device=device, dtype=dtype)
+        draws[:, idx] = self._sample_torch(n_draws, idx.numel(), generator, device, dtype)
+        return draws
+
+    def _sample_torch(self, n_draws, n_noised, generator, device, dtype):
+        """Family hook: torch draws for the noised features (see :meth:`sample_torch`)."""
+        return BaseNoise.sample_torch(self, n_draws, n_noised, generator, device, dtype)
+
     def dual_norm(self, w):
         """Dual norm of ``w`` restricted to the noised features (see :meth:`BaseNoise.dual_norm`).
 

@@ -97,14 +97,14 @@ class GaussianNoise(AdditiveNoise):
         sigma = self.sigma if np.ndim(self.sigma) == 0 else np.asarray(self.sigma, np.float64)
         return rng.standard_normal((n_draws, n_noised)) * sigma
 
-    def sample_torch(self, n_draws, n_features, generator, device, dtype):
-        """Draw ``(n_draws, n_features)`` offsets ``N(0, sigma^2)`` on ``device`` (torch path)."""
+    def _sample_torch(self, n_draws, n_noised, generator, device, dtype):
+        """``N(0, sigma^2)`` offsets drawn on ``device`` (the torch path)."""
         import torch
 
-        draws = torch.randn(
-            (n_draws, n_features), generator=generator, device=device, dtype=dtype
-        )
-        return draws.mul_(self.sigma)
+        draws = torch.randn((n_draws, n_noised), generator=generator, device=device, dtype=dtype)
+        if np.ndim(self.sigma) == 0:
+            return draws.mul_(float(self.sigma))
+        return draws.mul_(torch.as_tensor(np.asarray(self.sigma), device=device, dtype=dtype))
 
     def radius(self, p_lower, p_upper):
         """``s / 2 * (Phi^-1(p_lower) - Phi^-1(p_upper))`` (Cohen et al. 2019, Thm 1).

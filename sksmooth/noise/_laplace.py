@@ -61,6 +61,14 @@ class LaplaceNoise(AdditiveNoise):
     def _sample(self, n_draws, n_noised, rng):
         return rng.laplace(0.0, self.scale, size=(n_draws, n_noised))
 
+    def _sample_torch(self, n_draws, n_noised, generator, device, dtype):
+        """Laplace offsets on ``device``: ``scale * (E1 - E2)`` with E1, E2 ~ Exp(1)."""
+        import torch
+
+        e = torch.empty((2, n_draws, n_noised), device=device, dtype=dtype)
+        e.exponential_(generator=generator)
+        return (e[0] - e[1]).mul_(self.scale)
+
     def _dual_norm(self, w):
         """``||w||_inf``, dual to the l1 radius (Hoelder; exact radius of a halfspace)."""
         return np.max(np.abs(w), axis=-1)

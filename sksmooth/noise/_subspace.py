@@ -41,11 +41,11 @@ class _MaskNoise(BaseNoise):
         return _apply_mask(X, draws, self.fill_value)
 
     def radius(self, p_lower, p_upper):
-        """Largest integer ``rho`` with ``pA - Delta(rho) > pB + Delta(rho)``; 0 means abstain.
+        """Largest integer ``rho >= 0`` with ``pA - Delta(rho) > pB + Delta(rho)``, else 0.
 
         A radius of 0 (the prediction holds at ``x`` but one changed feature
-        could already flip it) is reported as 0, which the classifier treats
-        as an abstention like any radius ``<= 0``.
+        could already flip it) is reported as 0: the classifier returns the
+        class, certified at ``x`` only (it abstains when ``pA_lower <= 1/2``).
         """
         p_lower = np.asarray(p_lower, dtype=np.float64)
         p_upper = np.asarray(p_upper, dtype=np.float64)
@@ -139,6 +139,16 @@ class SubspaceNoise(_MaskNoise):
         np.put_along_axis(keep, cols, True, axis=1)
         return keep
 
+    def sample_torch(self, n_draws, n_features, generator, device, dtype):
+        """Boolean keep-masks with ``n_keep`` True per row, drawn on ``device``."""
+        import torch
+
+        if self.n_keep > n_features:
+            raise ValueError(f"n_keep={self.n_keep} exceeds n_features={n_features}.")
+        keys = torch.rand((n_draws, n_features), generator=generator, device=device)
+        ranks = keys.argsort(dim=1).argsort(dim=1)
+        return ranks < self.n_keep
+
     def _survive(self):
         """``C(d - rho, k) / C(d, k)`` for ``rho = 0 .. d - k + 1`` (0 from ``d - k + 1`` on)."""
         d = getattr(self, "n_features_", None)
@@ -204,6 +214,14 @@ class BernoulliMaskNoise(_MaskNoise):
     def sample(self, n_draws, n_features, rng):
         """Boolean keep-masks ``(n_draws, n_features)``, each entry True w.p. ``keep_prob``."""
         return rng.random((n_draws, n_features)) < self.keep_prob
+
+    def sample_torch(self, n_draws, n_features, generator, device, dtype):
+        """Boolean keep-masks, each entry True w.p. ``keep_prob``, drawn on ``device``."""
+        import torch
+
+        return torch.rand((n_draws, n_features), generator=generator, device=device) < (
+            self.keep_prob
+        )
 
     def _survive(self):
         """``(1 - keep_prob)^rho`` for ``rho = 0 .. d``, then 0 (all d features changed)."""

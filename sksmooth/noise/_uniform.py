@@ -61,6 +61,13 @@ class UniformNoise(AdditiveNoise):
     def _sample(self, n_draws, n_noised, rng):
         return rng.uniform(-self.scale, self.scale, size=(n_draws, n_noised))
 
+    def _sample_torch(self, n_draws, n_noised, generator, device, dtype):
+        """Offsets uniform on ``[-scale, scale]`` drawn on ``device``."""
+        import torch
+
+        u = torch.rand((n_draws, n_noised), generator=generator, device=device, dtype=dtype)
+        return u.mul_(2.0).sub_(1.0).mul_(self.scale)
+
     def _dual_norm(self, w):
         """``||w||_inf``, dual to the l1 radius (Hoelder; exact radius of a halfspace)."""
         return np.max(np.abs(w), axis=-1)
