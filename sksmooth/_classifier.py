@@ -1,7 +1,9 @@
 """SmoothedClassifier: validation and orchestration of randomized smoothing."""
 
+import functools
 import math
 import warnings
+from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
@@ -23,6 +25,37 @@ from ._engine import count_votes
 from ._stats import binom_test_half, clopper_pearson_lower, hoeffding_lower
 from ._warnings import SmoothingWarning
 from .noise import GaussianNoise
+
+
+def _keep_state_on_error(fit):
+    """Restore the estimator's attributes when ``fit`` raises, so a failed refit leaves it usable."""
+
+    @functools.wraps(fit)
+    def wrapper(self, *args, **kwargs):
+        state = dict(self.__dict__)
+        try:
+            return fit(self, *args, **kwargs)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(state)
+            raise
+
+    return wrapper
+
+
+@contextmanager
+def _numeric_hint():
+    """Add what to do to numpy's error on non-numeric features."""
+    try:
+        yield
+    except ValueError as exc:
+        if "could not convert" not in str(exc):
+            raise
+        raise ValueError(
+            f"{exc}. SmoothedClassifier adds noise to numeric features: encode non-numeric "
+            "columns before it (e.g. make_pipeline(OneHotEncoder(), SmoothedClassifier(...)); the "
+            "certificate then covers the encoded features)."
+        ) from exc
 
 
 class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
@@ -235,6 +268,7 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     def _finite_policy(self):
         return "allow-nan" if get_tags(self._make_estimator()).input_tags.allow_nan else True
 
+    @_keep_state_on_error
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, **fit_params):
         """Fit the base estimator on noise-augmented data.
@@ -254,9 +288,11 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         -------
         self : object
         """
-        X, y = validate_data(
-            self, X, y, dtype=np.float64, ensure_all_finite=self._finite_policy(), y_numeric=False
-        )
+        with _numeric_hint():
+            X, y = validate_data(
+                self, X, y, dtype=np.float64, ensure_all_finite=self._finite_policy(),
+                y_numeric=False,
+            )
         check_classification_targets(y)
         self.classes_ = np.unique(y)
         if self.classes_.shape[0] < 2:
@@ -270,9 +306,13 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 "abstain_label that is not a class, e.g. abstain_label="
                 f"{_free_label(self.classes_)!r}."
             )
-        self._out_dtype = _label_dtype(self.classes_, self.abstain_label)
+        if self.n_jobs == 0:
+            raise ValueError("n_jobs=0 runs nothing; pass None, a positive int, or -1 (all cores).")
+        # Stored as a dtype string so that skops.io files need no numpy.dtype/object trust.
+        self._out_dtype = np.dtype(_label_dtype(self.classes_, self.abstain_label)).str
         names = getattr(self, "feature_names_in_", None)
-        self.noise_ = clone(self._make_noise()).validate(X.shape[1], feature_names=names)
+        names = {} if names is None else {"feature_names": names}  # noises of the 1-arg protocol
+        self.noise_ = clone(self._make_noise()).validate(X.shape[1], **names)
         if self.vote == "soft":
             self._check_soft_vote()
         if self.alpha ** (1.0 / self.n_samples) <= 0.5:
@@ -365,9 +405,10 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
     def _validate_X(self, X):
         check_is_fitted(self)
-        return validate_data(
-            self, X, reset=False, dtype=np.float64, ensure_all_finite=self._finite_policy()
-        )
+        with _numeric_hint():
+            return validate_data(
+                self, X, reset=False, dtype=np.float64, ensure_all_finite=self._finite_policy()
+            )
 
     def _counts(self, X, keys, entropy, n_draws, purpose):
         seeds = _random.row_seeds(keys, entropy, purpose)

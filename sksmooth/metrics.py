@@ -50,6 +50,8 @@ def certified_accuracy(y_true, y_pred, radius, *, at=0.0):
     """
     correct, radius = _correct(y_true, y_pred, radius)
     at_arr = np.asarray(at, dtype=np.float64)
+    if np.any(np.isnan(at_arr)):
+        raise ValueError("at must hold radii (numbers), got NaN.")
     if correct.size == 0:
         raise ValueError("certified_accuracy needs at least one input.")
     curve = np.mean(correct[:, None] & (radius[:, None] >= at_arr.reshape(1, -1)), axis=0)

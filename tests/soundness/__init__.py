@@ -1,0 +1,1 @@
+"""The soundness suite: certificates against ground truth (marker ``soundness``)."""
