@@ -19,7 +19,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_method_params, check_is_fitted, validate_data
 
 from . import _random
-from ._engine import count_votes
+from ._engine import count_votes, float32_exact
 from ._stats import binom_test_half, clopper_pearson_lower
 from ._warnings import SmoothingWarning
 from .noise import GaussianNoise
@@ -311,7 +311,8 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         )
 
     def _counts(self, X, keys, entropy, n_draws, purpose):
-        seeds = _random.row_seeds(keys, entropy, purpose)
+        spawn_key = purpose if isinstance(purpose, tuple) else (purpose,)
+        seeds = _random.RowSeeds(keys, entropy, spawn_key)
         total = X.shape[0] * n_draws
         bar = None
         if self.verbose and total:
@@ -329,6 +330,7 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 batch_size=self.batch_size,
                 n_jobs=self.n_jobs,
                 progress=None if bar is None else bar.update,
+                dtype=np.float32 if float32_exact(self.estimator_) else np.float64,
             )
         finally:
             if bar is not None:
@@ -389,30 +391,56 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]
 
-    def predict_certified(self, X):
-        """Cohen et al.'s PREDICT: the class, or ``abstain_label`` where the vote is not clear.
+    def predict_certified(self, X, radius=None, return_n_draws=False):
+        """The class where the answer is guaranteed, ``abstain_label`` elsewhere.
 
-        Draws ``n_samples`` noisy copies; returns the top class when the
-        two-sided binomial test of the top two counts against 1/2 has p-value
-        ``<= alpha``, else ``abstain_label``. A returned class differs from the
-        smoothed classifier's with probability at most ``alpha``.
+        With ``radius=None``, Cohen et al.'s PREDICT: draws ``n_samples`` noisy
+        copies; returns the top class when the two-sided binomial test of the
+        top two counts against 1/2 has p-value ``<= alpha``, else
+        ``abstain_label``. A returned class differs from the smoothed
+        classifier's with probability at most ``alpha``.
+
+        With ``radius=r``, sequential certification: returns the class where
+        the smoothed classifier is certified at radius ``r`` (what
+        :meth:`certify` would report as a radius ``>= r``), testing
+        ``H0: pA <= noise_.p_required(r)`` in stages of doubling size and
+        stopping each input as soon as the answer is clear, never past
+        ``n_samples`` draws (Horváth et al., ICLR 2022). The stage levels sum
+        to ``alpha``, so a returned class is wrongly certified at ``r`` with
+        probability at most ``alpha``. Inputs far from the decision boundary
+        stop after a few hundred draws.
 
         Parameters
         ----------
         X : array-like of shape (n_inputs, n_features)
+        radius : float, default=None
+            Target radius in the norm ``noise_.norm``; None runs PREDICT.
+        return_n_draws : bool, default=False
+            Also return the draws each input used.
 
         Returns
         -------
         y_pred : ndarray of shape (n_inputs,)
+        n_draws : ndarray of shape (n_inputs,)
+            Only with ``return_n_draws=True``: noisy copies drawn per input
+            (with a radius, the ``n_select`` selection draws included).
         """
         self._check_method()
+        if radius is not None:
+            from ._sequential import predict_certified_at
+
+            y_pred, n_draws = predict_certified_at(self, X, radius)
+            return (y_pred, n_draws) if return_n_draws else y_pred
         counts = self._estimation_counts(X)
         top2 = np.argsort(-counts, axis=1, kind="stable")[:, :2]
         rows = np.arange(counts.shape[0])
         n_a = counts[rows, top2[:, 0]]
         n_b = counts[rows, top2[:, 1]]
         abstain = binom_test_half(n_a, n_b) > self.alpha
-        return self._labels(top2[:, 0], abstain)
+        y_pred = self._labels(top2[:, 0], abstain)
+        if return_n_draws:
+            return y_pred, np.full(y_pred.shape[0], self.n_samples, dtype=np.int64)
+        return y_pred
 
     def certify(self, X):
         """Cohen et al.'s CERTIFY: class and certified radius for each input.

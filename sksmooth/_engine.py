@@ -4,20 +4,58 @@ The base model is called on the noisy rows of many inputs at once, in batches of
 at most ``batch_size`` rows; votes are counted with ``np.bincount``. Python work
 per input is limited to seeding its stream and one ``sample`` call per batch it
 spans.
+
+Speed: while the base model votes on one batch, a producer thread builds the
+next one (numpy's generators and ufuncs release the GIL, and so do the Cython
+loops of scikit-learn's trees and boosting), so on two cores the cost of making
+the noise hides behind the base model's own ``predict``. Results do not depend
+on it: each input's draws come from its own stream, in order.
+
+Memory: at most two batches of noisy rows (the one being voted on and the one
+being built) plus the noise family's temporaries for one batch, whatever the
+number of inputs; per input only its counts are kept.
 """
+
+import inspect
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from sklearn.utils.parallel import Parallel, delayed
 
 from ._random import generator
 
-#: Bytes of noisy rows held at once when ``batch_size`` is None.
-_AUTO_BATCH_BYTES = 32 * 2**20
+#: Bytes of noisy rows held in one batch when ``batch_size`` is None.
+_AUTO_BATCH_BYTES = 8 * 2**20
+
+
+#: Bytes of draws made per ``sample`` call: the noise family's temporaries stay in
+#: the L2 cache and are recycled by the allocator instead of being fresh pages
+#: (large fresh arrays cost a page fault per 4 KiB, more than drawing the noise).
+_CHUNK_BYTES = 256 * 2**10
 
 
 def auto_batch_size(n_features):
-    """Noisy rows per base-model call when the user gave none: about 32 MiB of float64."""
+    """Noisy rows per base-model call when the user gave none: about 8 MiB of float64.
+
+    Batches of a few MiB stay in the last-level cache while the base model
+    reads them and leave room for the next batch being built alongside.
+    """
     return max(1024, _AUTO_BATCH_BYTES // (8 * max(1, n_features)))
+
+
+def float32_exact(estimator):
+    """Whether ``estimator.predict`` casts its input to float32 before using it.
+
+    scikit-learn's trees, forests and gradient boosting (not the histogram
+    one) convert ``X`` to float32 first (``sklearn.tree._tree.DTYPE``), so
+    handing them noisy rows already rounded to float32 gives bit-identical
+    votes while halving the memory traffic. Any other estimator gets float64.
+    """
+    from sklearn.ensemble._forest import BaseForest
+    from sklearn.ensemble._gb import BaseGradientBoosting
+    from sklearn.tree import BaseDecisionTree
+
+    return isinstance(estimator, (BaseDecisionTree, BaseForest, BaseGradientBoosting))
 
 
 def count_votes(
@@ -31,21 +69,26 @@ def count_votes(
     batch_size=None,
     n_jobs=None,
     progress=None,
+    dtype=np.float64,
 ):
     """Votes of the base model over ``n_draws`` noisy copies of each row of ``X``.
 
     Parameters
     ----------
     vote : callable
-        Maps a 2-D array of noisy rows to class indices in ``[0, n_classes)``.
+        Maps a 2-D array of noisy rows either to class indices in
+        ``[0, n_classes)`` (1-D ints, counted), or to scores of shape
+        ``(n_rows, n_classes)`` (2-D floats, summed per input, as soft
+        smoothing needs).
     X : ndarray of shape (n_inputs, n_features)
         The clean inputs.
     noise : BaseNoise
         Draws and perturbs.
     n_draws : int
         Noisy copies per input.
-    seeds : list of SeedSequence
-        One per input: the input's noise stream.
+    seeds : sequence of SeedSequence
+        One per input: the input's noise stream (a list, or a lazy
+        :class:`~sksmooth._random.RowSeeds`).
     n_classes : int
     batch_size : int, default=None
         Most noisy rows per call to ``vote``; None picks :func:`auto_batch_size`.
@@ -54,10 +97,18 @@ def count_votes(
         ``sklearn.utils.parallel.Parallel`` (any joblib backend).
     progress : callable, default=None
         Called with the number of draws done after each batch (single job only).
+    dtype : {np.float64, np.float32}, default=np.float64
+        Dtype of the noisy rows handed to ``vote``. The noise is always drawn
+        and added in float64; float32 only rounds the sum, which is exact for
+        base models that round their input to float32 anyway
+        (:func:`float32_exact`).
 
     Returns
     -------
-    counts : ndarray of shape (n_inputs, n_classes), dtype int64
+    counts : ndarray of shape (n_inputs, n_classes)
+        int64 vote counts, or float64 sums of scores when ``vote`` returns 2-D
+        scores. Each input's sum is a left-to-right sum over its draws, so it
+        is bit-identical whatever the batching.
     """
     n_inputs, n_features = X.shape
     if n_inputs == 0:
@@ -65,12 +116,16 @@ def count_votes(
     batch = batch_size or auto_batch_size(n_features)
     n_groups = min(n_inputs, _effective_n_jobs(n_jobs))
     if n_groups <= 1:
-        return _count_group(vote, X, noise, n_draws, seeds, n_classes, batch, progress)
+        return _count_group(vote, X, noise, n_draws, seeds, n_classes, batch, dtype, progress)
     bounds = np.linspace(0, n_inputs, n_groups + 1).astype(int)
     parts = Parallel(n_jobs=n_jobs)(
-        delayed(_count_group)(vote, X[lo:hi], noise, n_draws, seeds[lo:hi], n_classes, batch)
+        delayed(_count_group)(
+            vote, X[lo:hi], noise, n_draws, seeds[lo:hi], n_classes, batch, dtype
+        )
         for lo, hi in zip(bounds[:-1], bounds[1:])
     )
+    if any(part.dtype.kind == "f" for part in parts):
+        parts = [part.astype(np.float64, copy=False) for part in parts]
     return np.vstack(parts)
 
 
@@ -80,38 +135,145 @@ def _effective_n_jobs(n_jobs):
     return effective_n_jobs(n_jobs)
 
 
-def _count_group(vote, X, noise, n_draws, seeds, n_classes, batch, progress=None):
-    """Count votes for a contiguous group of inputs, one batch of noisy rows at a time."""
-    n_inputs, n_features = X.shape
-    counts = np.zeros((n_inputs, n_classes), dtype=np.int64)
-    size = min(batch, n_inputs * n_draws)
-    buf = np.empty((size, n_features), dtype=np.float64)
-    owner = np.empty(size, dtype=np.intp)
-    fill = 0
+def _accepts_out(noise):
+    """Whether ``noise.sample`` takes ``out=`` (a float64 block it fills in place)."""
+    try:
+        return "out" in inspect.signature(noise.sample).parameters
+    except (TypeError, ValueError):
+        return False
 
-    def flush(fill):
-        idx = np.asarray(vote(buf[:fill]), dtype=np.intp)
-        lo, hi = owner[0], owner[fill - 1] + 1
-        flat = (owner[:fill] - lo) * n_classes + idx
-        counts[lo:hi] += np.bincount(flat, minlength=(hi - lo) * n_classes).reshape(
+
+def _is_additive(noise):
+    """Whether ``noise.perturb`` is the protocol's default ``X + draws``."""
+    from .noise import BaseNoise
+
+    return getattr(type(noise), "perturb", None) is BaseNoise.perturb
+
+
+class _Producer:
+    """Fills batch buffers with the noisy rows of consecutive inputs, in stream order."""
+
+    def __init__(self, X, noise, n_draws, seeds):
+        self.X, self.noise, self.n_draws, self.seeds = X, noise, n_draws, seeds
+        self.n_features = X.shape[1]
+        self.chunk = max(1, _CHUNK_BYTES // (8 * max(1, self.n_features)))
+        # Fast path, same values: draws into a reused float64 block, added in place.
+        self.work = None
+        if _accepts_out(noise):
+            self.work = np.empty((min(self.chunk, n_draws), self.n_features))
+        self.additive = _is_additive(noise)
+        self.i, self.left, self.rng = 0, n_draws, None
+
+    def fill(self, buf, owner):
+        """Write up to ``len(buf)`` noisy rows into ``buf``; return how many."""
+        size, fill = buf.shape[0], 0
+        X, noise, n_inputs = self.X, self.noise, self.X.shape[0]
+        while fill < size and self.i < n_inputs:
+            if self.rng is None:
+                self.rng = generator(self.seeds[self.i])
+            take = min(self.left, size - fill, self.chunk)
+            row = X[self.i : self.i + 1]
+            if self.work is None:
+                draws = noise.sample(take, self.n_features, self.rng)
+            else:
+                draws = noise.sample(take, self.n_features, self.rng, out=self.work[:take])
+            if self.additive:
+                np.add(row, draws, out=buf[fill : fill + take])
+            else:
+                buf[fill : fill + take] = noise.perturb(row, draws)
+            owner[fill : fill + take] = self.i
+            fill += take
+            self.left -= take
+            if self.left == 0:
+                self.i, self.left, self.rng = self.i + 1, self.n_draws, None
+        return fill
+
+
+class _Accumulator:
+    """Per-input totals: vote counts (1-D class indices) or score sums (2-D scores)."""
+
+    def __init__(self, n_inputs, n_classes):
+        self.n_inputs, self.n_classes = n_inputs, n_classes
+        self.totals = None
+
+    def add(self, result, owner):
+        result = np.asarray(result)
+        n_classes = self.n_classes
+        lo, hi = int(owner[0]), int(owner[-1]) + 1
+        if result.ndim == 2:
+            if result.shape != (owner.shape[0], n_classes):
+                raise ValueError(
+                    f"The vote function returned scores of shape {result.shape}; expected "
+                    f"({owner.shape[0]}, {n_classes})."
+                )
+            self._ensure(np.float64)
+            scores = np.array(result, dtype=np.float64)
+            bounds = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1], True])
+            # Left-to-right sum per input, across batches too: the running total
+            # is added to the input's first row, then np.add.accumulate (strictly
+            # sequential, unlike np.sum's pairwise summation) runs along the rest.
+            for a, b in zip(bounds[:-1], bounds[1:]):
+                i = owner[a]
+                scores[a] += self.totals[i]
+                self.totals[i] = np.add.accumulate(scores[a:b], axis=0)[-1]
+            return
+        if self.totals is not None and self.totals.dtype.kind == "f":
+            raise ValueError("The vote function mixed class indices and scores.")
+        self._ensure(np.int64)
+        idx = result.astype(np.intp, copy=False)
+        flat = (owner - lo) * n_classes + idx
+        self.totals[lo:hi] += np.bincount(flat, minlength=(hi - lo) * n_classes).reshape(
             hi - lo, n_classes
         )
+
+    def _ensure(self, dtype):
+        if self.totals is None:
+            self.totals = np.zeros((self.n_inputs, self.n_classes), dtype=dtype)
+        elif self.totals.dtype != dtype:
+            raise ValueError("The vote function mixed class indices and scores.")
+
+    def result(self):
+        if self.totals is None:
+            return np.zeros((self.n_inputs, self.n_classes), dtype=np.int64)
+        return self.totals
+
+
+def _count_group(vote, X, noise, n_draws, seeds, n_classes, batch, dtype, progress=None):
+    """Count votes for a contiguous group of inputs, one batch of noisy rows at a time.
+
+    With two or more batches, a producer thread builds batch ``j + 1`` while
+    ``vote`` runs on batch ``j`` (double buffering).
+    """
+    n_inputs, n_features = X.shape
+    total = n_inputs * n_draws
+    size = min(batch, total)
+    producer = _Producer(X, noise, n_draws, seeds)
+    acc = _Accumulator(n_inputs, n_classes)
+
+    def consume(buf, owner, fill):
+        acc.add(vote(buf[:fill]), owner[:fill])
         if progress is not None:
             progress(fill)
 
-    for i in range(n_inputs):
-        rng = generator(seeds[i])
-        row = X[i : i + 1]
-        left = n_draws
-        while left:
-            take = min(left, size - fill)
-            buf[fill : fill + take] = noise.perturb(row, noise.sample(take, n_features, rng))
-            owner[fill : fill + take] = i
-            fill += take
-            left -= take
-            if fill == size:
-                flush(fill)
-                fill = 0
-    if fill:
-        flush(fill)
-    return counts
+    if total <= size:
+        buf, owner = np.empty((size, n_features), dtype=dtype), np.empty(size, dtype=np.intp)
+        consume(buf, owner, producer.fill(buf, owner))
+        return acc.result()
+
+    bufs = [np.empty((size, n_features), dtype=dtype) for _ in range(2)]
+    owners = [np.empty(size, dtype=np.intp) for _ in range(2)]
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sksmooth-noise") as pool:
+        pending = pool.submit(producer.fill, bufs[0], owners[0])
+        slot = 0
+        while True:
+            fill = pending.result()
+            if fill == 0:
+                break
+            pending = pool.submit(producer.fill, bufs[1 - slot], owners[1 - slot])
+            try:
+                consume(bufs[slot], owners[slot], fill)
+            except BaseException:
+                pending.cancel()
+                raise
+            slot = 1 - slot
+    return acc.result()
