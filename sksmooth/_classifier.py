@@ -67,12 +67,14 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         Label returned where the smoothed classifier abstains. It must not be a
         class label.
     batch_size : int, default=None
-        Most noisy rows passed to the base estimator in one call; bounds memory.
-        None picks about 32 MiB of noisy rows.
+        Most noisy rows passed to the base estimator in one call; bounds memory
+        (each job holds at most two batches). None tunes it while running,
+        from about 1 MiB up to 32 MiB of noisy rows.
     n_jobs : int, default=None
         Inputs are split across ``n_jobs`` jobs through
-        ``sklearn.utils.parallel`` (so any joblib backend, e.g. Dask, applies).
-        Results do not depend on it.
+        ``sklearn.utils.parallel`` (threads by default; any joblib backend set
+        with ``joblib.parallel_config``, e.g. Dask, applies). Results do not
+        depend on it.
     random_state : int, RandomState instance or None, default=None
         Seeds the noise. An int gives the same draws on every call; each input
         row gets its own stream keyed by ``random_state`` and the row's values,
