@@ -4,8 +4,8 @@ For each base model and each n it prints, measured side by side in one run:
 
 * ``floor``  - the fitted base model's own ``predict`` on the same number of
   noisy rows certify evaluates (200 inputs x (n_select + n)), made beforehand
-  and fed in chunks of the engine's batch size; the fastest of float64 rows
-  and the same rows pre-rounded to float32. Noise generation is not counted:
+  and fed in chunks of the engine's smallest or largest batch, as float64 or
+  pre-rounded to float32: the fastest of the four. Noise generation is not counted:
   this is the floor certify cannot beat.
 * ``certify`` - ``SmoothedClassifier.certify`` on those 200 inputs (noise
   generation included, ``n_jobs=None``: one job, whose noise is made by a
@@ -33,6 +33,7 @@ Timings are the best of ``--repeat`` runs. See docs/user_guide/performance.rst.
 """
 
 import argparse
+import itertools
 import os
 import platform
 import time
@@ -44,7 +45,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
 from sksmooth import GaussianNoise, SmoothedClassifier
-from sksmooth._engine import auto_batch_size
+from sksmooth._engine import _BatchTuner
 
 SIGMA, ALPHA, N_SELECT, N_INPUTS, RADIUS = 0.25, 0.001, 100, 200, 0.25
 
@@ -70,8 +71,12 @@ def best_of(fn, repeat):
     return min(times), out
 
 
-def floor_time(model, X, n_rows_per_input, batch, repeat, pool_rows=2_000_000):
-    """Bare predict on n_rows_per_input noisy rows of each input, in chunks of ``batch``.
+def floor_time(model, X, n_rows_per_input, batches, repeat, pool_rows=2_000_000):
+    """Bare predict on n_rows_per_input noisy rows of each input: the fastest way.
+
+    The fastest of float64 and float32 rows, each in chunks of every size in
+    ``batches`` (small chunks suit models that read their input once, as a
+    linear model does; large ones models with a per-call overhead, as forests).
 
     At most ``pool_rows`` noisy rows are held; beyond that the pool is reused
     (the base model's cost per row does not depend on which noisy rows it sees).
@@ -82,7 +87,7 @@ def floor_time(model, X, n_rows_per_input, batch, repeat, pool_rows=2_000_000):
     pool = np.repeat(X, per_input, axis=0)
     pool += rng.standard_normal(pool.shape) * SIGMA
     best = np.inf
-    for dtype in (np.float64, np.float32):
+    for dtype, batch in itertools.product((np.float64, np.float32), batches):
         rows = pool.astype(dtype)
 
         def run():
@@ -133,11 +138,12 @@ def main(argv=None):
     X, y = load_breast_cancer(return_X_y=True)
     X = StandardScaler().fit_transform(X)
     X_test, X_train, y_test, y_train = X[:N_INPUTS], X[N_INPUTS:], y[:N_INPUTS], y[N_INPUTS:]
-    batch = auto_batch_size(X.shape[1])  # the floor's chunks: the engine's largest batch
+    tuner = _BatchTuner(X.shape[1], None)
+    batches = (tuner.first, tuner.cap)  # the floor's chunks: the engine's extreme batches
     print(
         f"# {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
         f"{platform.python_version()}, breast cancer: {N_INPUTS} inputs x {X.shape[1]} "
-        f"features, sigma={SIGMA}, alpha={ALPHA}, n_select={N_SELECT}, batch={batch}, "
+        f"features, sigma={SIGMA}, alpha={ALPHA}, n_select={N_SELECT}, floor chunks={batches}, "
         f"best of {repeat}"
     )
     header = (
@@ -158,7 +164,7 @@ def main(argv=None):
                 random_state=0,
             ).fit(X_train, y_train)
             base = clf.estimator_
-            floor = floor_time(base, X_test, N_SELECT + n, batch, repeat)
+            floor = floor_time(base, X_test, N_SELECT + n, batches, repeat)
             cpu_floor = CPU["last"]
             t_cert, (y_pred, radius) = best_of(lambda: clf.certify(X_test), repeat)
             cpu_cert = CPU["last"]

@@ -1,19 +1,23 @@
 """Counting base-model votes over noisy copies of inputs (DESIGN.md section 5).
 
 The base model is called on the noisy rows of many inputs at once, in batches of
-at most ``batch_size`` rows; votes are counted with ``np.bincount``. Python work
-per input is limited to seeding its stream and one ``sample`` call per batch it
-spans.
+at most ``batch_size`` rows; votes are counted with ``np.bincount`` (or, for
+2-D scores, summed per input). Python work per input is limited to seeding its
+stream and one ``sample`` call per 256 KiB of its draws.
 
 Speed: while the base model votes on one batch, a producer thread builds the
 next one (numpy's generators and ufuncs release the GIL, and so do the Cython
 loops of scikit-learn's trees and boosting), so on two cores the cost of making
-the noise hides behind the base model's own ``predict``. Results do not depend
-on it: each input's draws come from its own stream, in order.
+the noise hides behind the base model's own ``predict``. Gaussian draws go into
+a reused cache-sized block and are added straight into the batch buffer; trees
+get float32 rows (bit-identical votes, see :func:`float32_exact`); with
+``batch_size=None`` the batch size is picked per model (:class:`_BatchTuner`).
+Results depend on none of this: each input's draws come from its own stream,
+in order.
 
 Memory: at most two batches of noisy rows (the one being voted on and the one
-being built) plus the noise family's temporaries for one batch, whatever the
-number of inputs; per input only its counts are kept.
+being built) plus one 256 KiB block of draws, whatever the number of inputs;
+per input only its counts are kept.
 """
 
 import inspect
@@ -49,50 +53,48 @@ def auto_batch_size(n_features):
 
 
 class _BatchTuner:
-    """Picks the batch size when the user gave none: doubles it while it pays.
+    """Picks the batch size when the user gave none: small or large, whichever is faster.
 
     The best batch depends on the base model: a linear model runs fastest on
     batches that fit the L2 cache, a forest on large ones that spread its
-    per-call overhead. Starting at about 1 MiB of rows, the batch doubles while
-    the base model's time per row (best of two batches) drops by more than 10%,
-    up to :func:`auto_batch_size`. Only speed depends on it, never results.
+    per-call overhead (the gain from one doubling is small, from thirty-two
+    doublings large). So the engine times both ends, about 1 MiB of noisy rows
+    and :func:`auto_batch_size` (32 MiB), each on two batches, by the CPU time
+    per row (base model and noise), and keeps the faster. Only speed depends
+    on it, never results.
     """
 
     def __init__(self, n_features, batch_size):
         if batch_size is not None:
-            self.cap = self.size = batch_size
+            self.first = self.cap = self.size = batch_size
             self.settled = True
-        else:
-            self.cap = auto_batch_size(n_features)
-            first = max(1024, _FIRST_BATCH_BYTES // (8 * max(1, n_features)))
-            self.size = min(self.cap, first)
-            # The largest doubling of the first size within the cap.
-            self.cap = self.size * 2 ** int(np.log2(self.cap / self.size))
-            self.settled = self.size >= self.cap
-        self.first = self.size
-        self.best = np.inf
-        self.trials = []
+            return
+        cap = auto_batch_size(n_features)
+        self.first = min(cap, max(1024, _FIRST_BATCH_BYTES // (8 * max(1, n_features))))
+        # The largest doubling of the first size within the cap.
+        self.cap = self.first * 2 ** int(np.log2(cap / self.first))
+        self.ladder = [self.first, self.cap] if self.cap > self.first else [self.first]
+        self.size = self.first
+        self.settled = len(self.ladder) == 1
+        self.rates, self.trials = [], []
 
     def record(self, rows, seconds):
-        """Time per row of a full batch of the current size; may change the size.
+        """CPU seconds of a batch of ``rows`` rows; may change the size.
 
-        Each size is judged on the faster of two batches, so one slow call (a
-        warm-up, another process) does not decide.
+        Each size is judged on the faster of two full batches, so one slow
+        call (a warm-up, another process) does not decide.
         """
         if self.settled or rows < self.size:
             return
         self.trials.append(seconds / rows)
         if len(self.trials) < 2:
             return
-        rate, self.trials = min(self.trials), []
-        if rate < 0.9 * self.best:
-            self.best = rate
-            if self.size >= self.cap:
-                self.settled = True
-            else:
-                self.size = min(self.cap, 2 * self.size)
+        self.rates.append(min(self.trials))
+        self.trials = []
+        if len(self.rates) < len(self.ladder):
+            self.size = self.ladder[len(self.rates)]
         else:
-            self.size = max(self.first, self.size // 2)
+            self.size = self.ladder[int(np.argmin(self.rates))]
             self.settled = True
 
 
@@ -308,10 +310,17 @@ def _count_group(vote, X, noise, n_draws, seeds, n_classes, batch, dtype, progre
     producer = _Producer(X, noise, n_draws, seeds)
     acc = _Accumulator(n_inputs, n_classes)
 
+    last = []
+
     def consume(buf, owner, fill):
-        start = time.perf_counter()
+        # The tuner sees the CPU seconds of the process from one vote to the next:
+        # the base model's and the producer's work for one batch (both grow with
+        # cache misses), and, unlike wall-clock time, not other processes' work.
+        now = time.process_time()
+        if last:
+            tuner.record(last[1], now - last[0])
+        last[:] = [now, fill]
         result = vote(buf[:fill])
-        tuner.record(fill, time.perf_counter() - start)
         acc.add(result, owner[:fill])
         if progress is not None:
             progress(fill)

@@ -192,31 +192,25 @@ def test_memory_is_bounded_by_the_batch_not_the_number_of_inputs():
     assert peak < 8 * 2**20, f"peak {peak / 2**20:.1f} MiB"
 
 
-def test_batch_tuner_doubles_while_it_pays_and_respects_the_user():
+def test_batch_tuner_keeps_the_faster_of_small_and_large_and_respects_the_user():
     from sksmooth._engine import _BatchTuner
 
     fixed = _BatchTuner(30, 500)
     fixed.record(500, 1.0)
     assert fixed.size == 500 and fixed.settled
 
-    tuner = _BatchTuner(30, None)
-    first, cap = tuner.size, tuner.cap
-    assert first * 30 * 8 <= 2**20 + 30 * 8 and cap <= auto_batch_size(30) < 2 * cap
-    assert cap == first * 2**5
-    # Per-row cost halves with every doubling (synthetic timings): grows to the cap.
-    while not tuner.settled:
-        size = tuner.size
-        tuner.record(size, 1.0)  # time per call constant -> time per row halves
-        tuner.record(size, 1.0)
-    assert tuner.size == cap
-    # Per-row cost flat beyond twice the first size: back to the better size, settled.
-    tuner = _BatchTuner(30, None)
-    for _ in range(2):
-        tuner.record(first, first * 2e-6)
-    assert tuner.size == 2 * first
-    tuner.record(first, 1.0)  # a partial batch is not a measurement
-    for _ in range(2):
-        tuner.record(2 * first, 2 * first * 1e-6)
-    for _ in range(2):
-        tuner.record(4 * first, 4 * first * 1e-6)
-    assert tuner.settled and tuner.size == 2 * first
+    def run(per_call, per_row):  # synthetic CPU seconds of one batch
+        tuner = _BatchTuner(30, None)
+        first, cap = tuner.first, tuner.cap
+        assert first * 30 * 8 <= 2**20 + 30 * 8 and cap <= auto_batch_size(30) < 2 * cap
+        tuner.record(first // 2, 1e9)  # a partial batch is not a measurement
+        while not tuner.settled:
+            size = tuner.size
+            tuner.record(size, per_call + size * per_row)
+            tuner.record(size, 1e9)  # the faster of two batches counts
+        return tuner.size, first, cap
+
+    size, first, cap = run(per_call=1e-2, per_row=1e-6)  # a forest: per-call overhead
+    assert size == cap
+    size, first, cap = run(per_call=0.0, per_row=1e-6)  # no gain from larger batches
+    assert size == first
