@@ -64,6 +64,11 @@ def predict_certified_at(clf, X, radius):
         counts = clf._counts(
             X[active], keys[active], entropy, end - done, (_random.SEQUENTIAL, stage)
         )
+        if counts.dtype.kind != "i":
+            raise NotImplementedError(
+                "Sequential certification at a radius tests vote counts; this base model "
+                "votes with scores (soft smoothing). Use certify() and compare its radius."
+            )
         n_a[active] += counts[np.arange(active.size), top[active]]
         used[active] = end
         reject, give_up = sequential_binomial_step(n_a[active], end, p_star, level)

@@ -113,3 +113,10 @@ def test_bad_radius_is_rejected(radius):
     clf = _rule_clf(n_samples=100, n_select=10)
     with pytest.raises(ValueError, match="radius must be a non-negative number"):
         clf.predict_certified(np.zeros((1, 2)), radius=radius)
+
+
+def test_scores_instead_of_votes_are_refused_clearly(monkeypatch):
+    clf = _rule_clf(n_samples=200, n_select=10)
+    monkeypatch.setattr(clf, "_vote", lambda rows: np.full((rows.shape[0], 2), 0.5))
+    with pytest.raises(NotImplementedError, match="vote counts"):
+        clf.predict_certified(np.zeros((2, 2)), radius=0.1)
