@@ -21,7 +21,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_method_params, check_is_fitted, validate_data
 
 from . import _random, _torch, linear
-from ._engine import count_votes
+from ._engine import count_votes, float32_exact
 from ._stats import binom_test_half, clopper_pearson_lower, hoeffding_lower
 from ._warnings import SmoothingWarning
 from .noise import GaussianNoise
@@ -115,12 +115,14 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         formula. Soft voting needs a base estimator with ``predict_proba`` and
         a noise for which it is proven (Gaussian noises: ``noise.soft_vote``).
     batch_size : int, default=None
-        Most noisy rows passed to the base estimator in one call; bounds memory.
-        None picks about 32 MiB of noisy rows.
+        Most noisy rows passed to the base estimator in one call; bounds memory
+        (each job holds at most two batches). None tunes it while running,
+        from about 1 MiB up to 32 MiB of noisy rows.
     n_jobs : int, default=None
         Inputs are split across ``n_jobs`` jobs through
-        ``sklearn.utils.parallel`` (so any joblib backend, e.g. Dask, applies).
-        Results do not depend on it.
+        ``sklearn.utils.parallel`` (threads by default; any joblib backend set
+        with ``joblib.parallel_config``, e.g. Dask, applies). Results do not
+        depend on it.
     random_state : int, RandomState instance or None, default=None
         Seeds the noise. An int gives the same draws on every call; each input
         row gets its own stream keyed by ``random_state`` and the row's values,
@@ -411,7 +413,8 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             )
 
     def _counts(self, X, keys, entropy, n_draws, purpose):
-        seeds = _random.row_seeds(keys, entropy, purpose)
+        spawn_key = purpose if isinstance(purpose, tuple) else (purpose,)
+        seeds = _random.RowSeeds(keys, entropy, spawn_key)
         total = X.shape[0] * n_draws
         bar = None
         if self.verbose and total:
@@ -442,6 +445,7 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 batch_size=self.batch_size,
                 n_jobs=self.n_jobs,
                 progress=None if bar is None else bar.update,
+                dtype=np.float32 if float32_exact(self.estimator_) else np.float64,
             )
         finally:
             if bar is not None:
@@ -516,28 +520,60 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]
 
-    def predict_certified(self, X):
-        """Cohen et al.'s PREDICT: the class, or ``abstain_label`` where the vote is not clear.
+    def predict_certified(self, X, radius=None, return_n_draws=False):
+        """The class where the answer is guaranteed, ``abstain_label`` elsewhere.
 
-        Draws ``n_samples`` noisy copies; returns the top class when the
-        two-sided binomial test of the top two counts against 1/2 has p-value
-        ``<= alpha``, else ``abstain_label``. A returned class differs from the
-        smoothed classifier's with probability at most ``alpha``.
-        With ``vote="soft"`` the top class is returned when the Hoeffding lower
-        bound at level ``alpha / n_classes`` on its mean score exceeds 1/2.
+        With ``radius=None``, Cohen et al.'s PREDICT: draws ``n_samples`` noisy
+        copies; returns the top class when the two-sided binomial test of the
+        top two counts against 1/2 has p-value ``<= alpha``, else
+        ``abstain_label``. A returned class differs from the smoothed
+        classifier's with probability at most ``alpha``.
+
+        With ``radius=r``, sequential certification: returns the class where
+        the smoothed classifier is certified at radius ``r`` (what
+        :meth:`certify` would report as a radius ``>= r``), testing
+        ``H0: pA <= noise_.p_required(r)`` in stages of doubling size and
+        stopping each input as soon as the answer is clear, never past
+        ``n_samples`` draws (Horváth et al., ICLR 2022). The stage levels sum
+        to ``alpha``, so a returned class is wrongly certified at ``r`` with
+        probability at most ``alpha``. Inputs far from the decision boundary
+        stop after a few hundred draws.
+
+        With ``vote="soft"`` (and ``radius=None``) the top class is returned
+        when the Hoeffding lower bound at level ``alpha / n_classes`` on its
+        mean score exceeds 1/2. Where a closed form is used (see ``method``),
+        the answers are exact and use no draws.
 
         Parameters
         ----------
         X : array-like of shape (n_inputs, n_features)
+        radius : float, default=None
+            Target radius in the norm ``noise_.norm``; None runs PREDICT.
+        return_n_draws : bool, default=False
+            Also return the draws each input used.
 
         Returns
         -------
         y_pred : ndarray of shape (n_inputs,)
+        n_draws : ndarray of shape (n_inputs,)
+            Only with ``return_n_draws=True``: noisy copies drawn per input
+            (with a radius, the ``n_select`` selection draws included).
         """
         exact = self._check_method()
         if exact is not None:
-            top, _, abstain = exact.certify(self._validate_X(X))
-            return self._labels(top, abstain)
+            top, exact_radius, abstain = exact.certify(self._validate_X(X))
+            if radius is not None:
+                from ._sequential import check_radius
+
+                check_radius(radius)
+                abstain = abstain | ~(exact_radius >= radius)
+            y_pred = self._labels(top, abstain)
+            return (y_pred, np.zeros(y_pred.shape[0], dtype=np.int64)) if return_n_draws else y_pred
+        if radius is not None:
+            from ._sequential import predict_certified_at
+
+            y_pred, n_draws = predict_certified_at(self, X, radius)
+            return (y_pred, n_draws) if return_n_draws else y_pred
         counts = self._estimation_counts(X)
         top2 = np.argsort(-counts, axis=1, kind="stable")[:, :2]
         rows = np.arange(counts.shape[0])
@@ -548,9 +584,15 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             # Hoeffding bound exceeds 1/2, Bonferroni over the classes (so w.p. <= alpha wrong).
             n_classes = self.classes_.shape[0]
             lower = hoeffding_lower(n_a / self.n_samples, self.n_samples, self.alpha / n_classes)
-            return self._labels(top2[:, 0], ~(lower > 0.5))
+            y_pred = self._labels(top2[:, 0], ~(lower > 0.5))
+            if return_n_draws:
+                return y_pred, np.full(y_pred.shape[0], self.n_samples, dtype=np.int64)
+            return y_pred
         abstain = binom_test_half(n_a, n_b) > self.alpha
-        return self._labels(top2[:, 0], abstain)
+        y_pred = self._labels(top2[:, 0], abstain)
+        if return_n_draws:
+            return y_pred, np.full(y_pred.shape[0], self.n_samples, dtype=np.int64)
+        return y_pred
 
     def certify(self, X):
         """Cohen et al.'s CERTIFY: class and certified radius for each input.

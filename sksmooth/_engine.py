@@ -1,23 +1,116 @@
 """Counting base-model votes over noisy copies of inputs (DESIGN.md section 5).
 
 The base model is called on the noisy rows of many inputs at once, in batches of
-at most ``batch_size`` rows; votes are counted with ``np.bincount``. Python work
-per input is limited to seeding its stream and one ``sample`` call per batch it
-spans.
+at most ``batch_size`` rows; votes are counted with ``np.bincount`` (or, for
+2-D scores, summed per input). Python work per input is limited to seeding its
+stream and one ``sample`` call per 256 KiB of its draws.
+
+Speed: while the base model votes on one batch, a producer thread builds the
+next one (numpy's generators and ufuncs release the GIL, and so do the Cython
+loops of scikit-learn's trees and boosting), so on two cores the cost of making
+the noise hides behind the base model's own ``predict``. Gaussian draws go into
+a reused cache-sized block and are added straight into the batch buffer; trees
+get float32 rows (bit-identical votes, see :func:`float32_exact`); with
+``batch_size=None`` the batch size is picked per model (:class:`_BatchTuner`).
+Results depend on none of this: each input's draws come from its own stream,
+in order.
+
+Memory: at most two batches of noisy rows (the one being voted on and the one
+being built) plus one 256 KiB block of draws, whatever the number of inputs;
+per input only its counts are kept.
 """
+
+import inspect
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from sklearn.utils.parallel import Parallel, delayed
 
 from ._random import generator
 
-#: Bytes of noisy rows held at once when ``batch_size`` is None.
+#: Most bytes of noisy rows in one batch when ``batch_size`` is None.
 _AUTO_BATCH_BYTES = 32 * 2**20
+
+#: Bytes of noisy rows in the first batch when ``batch_size`` is None.
+_FIRST_BATCH_BYTES = 1 * 2**20
+
+#: Build the next batch in a producer thread while the base model votes.
+_OVERLAP = True
+
+#: Bytes of draws made per ``sample`` call: the noise family's temporaries stay in
+#: the L2 cache and are recycled by the allocator instead of being fresh pages
+#: (large fresh arrays cost a page fault per 4 KiB, more than drawing the noise).
+_CHUNK_BYTES = 256 * 2**10
 
 
 def auto_batch_size(n_features):
-    """Noisy rows per base-model call when the user gave none: about 32 MiB of float64."""
+    """Most noisy rows per base-model call when the user gave none: about 32 MiB of float64.
+
+    Within that cap the engine tunes the batch as it runs (:class:`_BatchTuner`).
+    """
     return max(1024, _AUTO_BATCH_BYTES // (8 * max(1, n_features)))
+
+
+class _BatchTuner:
+    """Picks the batch size when the user gave none: small or large, whichever is faster.
+
+    The best batch depends on the base model: a linear model runs fastest on
+    batches that fit the L2 cache, a forest on large ones that spread its
+    per-call overhead (the gain from one doubling is small, from thirty-two
+    doublings large). So the engine times both ends, about 1 MiB of noisy rows
+    and :func:`auto_batch_size` (32 MiB), each on two batches, by the CPU time
+    per row (base model and noise), and keeps the faster. Only speed depends
+    on it, never results.
+    """
+
+    def __init__(self, n_features, batch_size):
+        if batch_size is not None:
+            self.first = self.cap = self.size = batch_size
+            self.settled = True
+            return
+        cap = auto_batch_size(n_features)
+        self.first = min(cap, max(1024, _FIRST_BATCH_BYTES // (8 * max(1, n_features))))
+        # The largest doubling of the first size within the cap.
+        self.cap = self.first * 2 ** int(np.log2(cap / self.first))
+        self.ladder = [self.first, self.cap] if self.cap > self.first else [self.first]
+        self.size = self.first
+        self.settled = len(self.ladder) == 1
+        self.rates, self.trials = [], []
+
+    def record(self, rows, seconds):
+        """CPU seconds of a batch of ``rows`` rows; may change the size.
+
+        Each size is judged on the faster of two full batches, so one slow
+        call (a warm-up, another process) does not decide.
+        """
+        if self.settled or rows < self.size:
+            return
+        self.trials.append(seconds / rows)
+        if len(self.trials) < 2:
+            return
+        self.rates.append(min(self.trials))
+        self.trials = []
+        if len(self.rates) < len(self.ladder):
+            self.size = self.ladder[len(self.rates)]
+        else:
+            self.size = self.ladder[int(np.argmin(self.rates))]
+            self.settled = True
+
+
+def float32_exact(estimator):
+    """Whether ``estimator.predict`` casts its input to float32 before using it.
+
+    scikit-learn's trees, forests and gradient boosting (not the histogram
+    one) convert ``X`` to float32 first (``sklearn.tree._tree.DTYPE``), so
+    handing them noisy rows already rounded to float32 gives bit-identical
+    votes while halving the memory traffic. Any other estimator gets float64.
+    """
+    from sklearn.ensemble._forest import BaseForest
+    from sklearn.ensemble._gb import BaseGradientBoosting
+    from sklearn.tree import BaseDecisionTree
+
+    return isinstance(estimator, (BaseDecisionTree, BaseForest, BaseGradientBoosting))
 
 
 def count_votes(
@@ -31,48 +124,67 @@ def count_votes(
     batch_size=None,
     n_jobs=None,
     progress=None,
+    dtype=np.float64,
 ):
     """Votes of the base model over ``n_draws`` noisy copies of each row of ``X``.
 
     Parameters
     ----------
     vote : callable
-        Maps a 2-D array of noisy rows to class indices in ``[0, n_classes)``
-        (counted), or to a float array of shape ``(n_rows, n_classes)`` of
-        scores (summed per input; the counts are then float64).
+        Maps a 2-D array of noisy rows either to class indices in
+        ``[0, n_classes)`` (1-D ints, counted), or to scores of shape
+        ``(n_rows, n_classes)`` (2-D floats, summed per input, as soft
+        smoothing needs).
     X : ndarray of shape (n_inputs, n_features)
         The clean inputs.
     noise : BaseNoise
         Draws and perturbs.
     n_draws : int
         Noisy copies per input.
-    seeds : list of SeedSequence
-        One per input: the input's noise stream.
+    seeds : sequence of SeedSequence
+        One per input: the input's noise stream (a list, or a lazy
+        :class:`~sksmooth._random.RowSeeds`).
     n_classes : int
     batch_size : int, default=None
         Most noisy rows per call to ``vote``; None picks :func:`auto_batch_size`.
     n_jobs : int, default=None
         Inputs are split into ``n_jobs`` contiguous groups run through
-        ``sklearn.utils.parallel.Parallel`` (any joblib backend).
+        ``sklearn.utils.parallel.Parallel``: threads unless a joblib backend is
+        set with ``joblib.parallel_config`` (processes, Dask, Ray).
     progress : callable, default=None
         Called with the number of draws done after each batch (single job only).
+    dtype : {np.float64, np.float32}, default=np.float64
+        Dtype of the noisy rows handed to ``vote``. The noise is always drawn
+        and added in float64; float32 only rounds the sum, which is exact for
+        base models that round their input to float32 anyway
+        (:func:`float32_exact`).
 
     Returns
     -------
-    counts : ndarray of shape (n_inputs, n_classes), dtype int64 (float64 for scores)
+    counts : ndarray of shape (n_inputs, n_classes)
+        int64 vote counts, or float64 sums of scores when ``vote`` returns 2-D
+        scores. Each input's sum is a left-to-right sum over its draws, so it
+        is bit-identical whatever the batching.
     """
     n_inputs, n_features = X.shape
     if n_inputs == 0:
         return np.zeros((0, n_classes), dtype=np.int64)
-    batch = batch_size or auto_batch_size(n_features)
+    batch = batch_size
     n_groups = min(n_inputs, _effective_n_jobs(n_jobs))
     if n_groups <= 1:
-        return _count_group(vote, X, noise, n_draws, seeds, n_classes, batch, progress)
+        return _count_group(vote, X, noise, n_draws, seeds, n_classes, batch, dtype, progress)
     bounds = np.linspace(0, n_inputs, n_groups + 1).astype(int)
-    parts = Parallel(n_jobs=n_jobs)(
-        delayed(_count_group)(vote, X[lo:hi], noise, n_draws, seeds[lo:hi], n_classes, batch)
+    # Threads by default: noise generation, numpy and scikit-learn's tree, boosting
+    # and BLAS code release the GIL, and threads share the model without pickling.
+    # A backend set with joblib.parallel_config (loky, dask, ray) takes precedence.
+    parts = Parallel(n_jobs=n_jobs, prefer="threads")(
+        delayed(_count_group)(
+            vote, X[lo:hi], noise, n_draws, seeds[lo:hi], n_classes, batch, dtype
+        )
         for lo, hi in zip(bounds[:-1], bounds[1:])
     )
+    if any(part.dtype.kind == "f" for part in parts):
+        parts = [part.astype(np.float64, copy=False) for part in parts]
     return np.vstack(parts)
 
 
@@ -82,46 +194,163 @@ def _effective_n_jobs(n_jobs):
     return effective_n_jobs(n_jobs)
 
 
-def _count_group(vote, X, noise, n_draws, seeds, n_classes, batch, progress=None):
-    """Count votes for a contiguous group of inputs, one batch of noisy rows at a time."""
-    n_inputs, n_features = X.shape
-    counts = np.zeros((n_inputs, n_classes), dtype=np.int64)
-    size = min(batch, n_inputs * n_draws)
-    buf = np.empty((size, n_features), dtype=np.float64)
-    owner = np.empty(size, dtype=np.intp)
-    fill = 0
+def _accepts_out(noise):
+    """Whether ``noise.sample`` takes ``out=`` (a float64 block it fills in place)."""
+    try:
+        return "out" in inspect.signature(noise.sample).parameters
+    except (TypeError, ValueError):
+        return False
 
-    def flush(fill):
-        nonlocal counts
-        idx = np.asarray(vote(buf[:fill]))
-        lo, hi = owner[0], owner[fill - 1] + 1
-        if idx.ndim == 2:  # scores (soft vote): summed per input
-            counts = counts.astype(np.float64, copy=False)
-            for c in range(n_classes):
-                counts[lo:hi, c] += np.bincount(
-                    owner[:fill] - lo, weights=idx[:, c], minlength=hi - lo
+
+def _is_additive(noise):
+    """Whether ``noise.perturb`` is the protocol's default ``X + draws``."""
+    from .noise import BaseNoise
+
+    return getattr(type(noise), "perturb", None) is BaseNoise.perturb
+
+
+class _Producer:
+    """Fills batch buffers with the noisy rows of consecutive inputs, in stream order."""
+
+    def __init__(self, X, noise, n_draws, seeds):
+        self.X, self.noise, self.n_draws, self.seeds = X, noise, n_draws, seeds
+        self.n_features = X.shape[1]
+        self.chunk = max(1, _CHUNK_BYTES // (8 * max(1, self.n_features)))
+        # Fast path, same values: draws into a reused float64 block, added in place.
+        self.work = None
+        if _accepts_out(noise):
+            self.work = np.empty((min(self.chunk, n_draws), self.n_features))
+        self.additive = _is_additive(noise)
+        self.i, self.left, self.rng = 0, n_draws, None
+
+    def fill(self, buf, owner):
+        """Write up to ``len(buf)`` noisy rows into ``buf``; return how many."""
+        size, fill = buf.shape[0], 0
+        X, noise, n_inputs = self.X, self.noise, self.X.shape[0]
+        while fill < size and self.i < n_inputs:
+            if self.rng is None:
+                self.rng = generator(self.seeds[self.i])
+            take = min(self.left, size - fill, self.chunk)
+            row = X[self.i : self.i + 1]
+            if self.work is None:
+                draws = noise.sample(take, self.n_features, self.rng)
+            else:
+                draws = noise.sample(take, self.n_features, self.rng, out=self.work[:take])
+            if self.additive:
+                np.add(row, draws, out=buf[fill : fill + take])
+            else:
+                buf[fill : fill + take] = noise.perturb(row, draws)
+            owner[fill : fill + take] = self.i
+            fill += take
+            self.left -= take
+            if self.left == 0:
+                self.i, self.left, self.rng = self.i + 1, self.n_draws, None
+        return fill
+
+
+class _Accumulator:
+    """Per-input totals: vote counts (1-D class indices) or score sums (2-D scores)."""
+
+    def __init__(self, n_inputs, n_classes):
+        self.n_inputs, self.n_classes = n_inputs, n_classes
+        self.totals = None
+
+    def add(self, result, owner):
+        result = np.asarray(result)
+        n_classes = self.n_classes
+        lo, hi = int(owner[0]), int(owner[-1]) + 1
+        if result.ndim == 2:
+            if result.shape != (owner.shape[0], n_classes):
+                raise ValueError(
+                    f"The vote function returned scores of shape {result.shape}; expected "
+                    f"({owner.shape[0]}, {n_classes})."
                 )
-        else:
-            flat = (owner[:fill] - lo) * n_classes + idx.astype(np.intp, copy=False)
-            counts[lo:hi] += np.bincount(flat, minlength=(hi - lo) * n_classes).reshape(
-                hi - lo, n_classes
-            )
+            self._ensure(np.float64)
+            scores = np.array(result, dtype=np.float64)
+            bounds = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1], True])
+            # Left-to-right sum per input, across batches too: the running total
+            # is added to the input's first row, then np.add.accumulate (strictly
+            # sequential, unlike np.sum's pairwise summation) runs along the rest.
+            for a, b in zip(bounds[:-1], bounds[1:]):
+                i = owner[a]
+                scores[a] += self.totals[i]
+                self.totals[i] = np.add.accumulate(scores[a:b], axis=0)[-1]
+            return
+        if self.totals is not None and self.totals.dtype.kind == "f":
+            raise ValueError("The vote function mixed class indices and scores.")
+        self._ensure(np.int64)
+        idx = result.astype(np.intp, copy=False)
+        flat = (owner - lo) * n_classes + idx
+        self.totals[lo:hi] += np.bincount(flat, minlength=(hi - lo) * n_classes).reshape(
+            hi - lo, n_classes
+        )
+
+    def _ensure(self, dtype):
+        if self.totals is None:
+            self.totals = np.zeros((self.n_inputs, self.n_classes), dtype=dtype)
+        elif self.totals.dtype != dtype:
+            raise ValueError("The vote function mixed class indices and scores.")
+
+    def result(self):
+        if self.totals is None:
+            return np.zeros((self.n_inputs, self.n_classes), dtype=np.int64)
+        return self.totals
+
+
+def _count_group(vote, X, noise, n_draws, seeds, n_classes, batch, dtype, progress=None):
+    """Count votes for a contiguous group of inputs, one batch of noisy rows at a time.
+
+    With two or more batches, a producer thread builds batch ``j + 1`` while
+    ``vote`` runs on batch ``j`` (double buffering).
+    """
+    n_inputs, n_features = X.shape
+    total = n_inputs * n_draws
+    tuner = _BatchTuner(n_features, batch)
+    cap = min(tuner.cap, total)
+    producer = _Producer(X, noise, n_draws, seeds)
+    acc = _Accumulator(n_inputs, n_classes)
+
+    last = []
+
+    def consume(buf, owner, fill):
+        # The tuner sees the CPU seconds of the process from one vote to the next:
+        # the base model's and the producer's work for one batch (both grow with
+        # cache misses), and, unlike wall-clock time, not other processes' work.
+        now = time.process_time()
+        if last:
+            tuner.record(last[1], now - last[0])
+        last[:] = [now, fill]
+        result = vote(buf[:fill])
+        acc.add(result, owner[:fill])
         if progress is not None:
             progress(fill)
 
-    for i in range(n_inputs):
-        rng = generator(seeds[i])
-        row = X[i : i + 1]
-        left = n_draws
-        while left:
-            take = min(left, size - fill)
-            buf[fill : fill + take] = noise.perturb(row, noise.sample(take, n_features, rng))
-            owner[fill : fill + take] = i
-            fill += take
-            left -= take
-            if fill == size:
-                flush(fill)
-                fill = 0
-    if fill:
-        flush(fill)
-    return counts
+    def fill_next(buf, owner):
+        size = min(tuner.size, cap)
+        return producer.fill(buf[:size], owner[:size])
+
+    if total <= tuner.size or not _OVERLAP:
+        buf, owner = np.empty((cap, n_features), dtype=dtype), np.empty(cap, dtype=np.intp)
+        while True:
+            fill = fill_next(buf, owner)
+            if fill == 0:
+                return acc.result()
+            consume(buf, owner, fill)
+
+    bufs = [np.empty((cap, n_features), dtype=dtype) for _ in range(2)]
+    owners = [np.empty(cap, dtype=np.intp) for _ in range(2)]
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sksmooth-noise") as pool:
+        pending = pool.submit(fill_next, bufs[0], owners[0])
+        slot = 0
+        while True:
+            fill = pending.result()
+            if fill == 0:
+                break
+            pending = pool.submit(fill_next, bufs[1 - slot], owners[1 - slot])
+            try:
+                consume(bufs[slot], owners[slot], fill)
+            except BaseException:
+                pending.cancel()
+                raise
+            slot = 1 - slot
+    return acc.result()

@@ -14,6 +14,8 @@ from sklearn.utils import check_random_state
 
 #: Spawn keys of the independent streams of one row.
 SELECT, ESTIMATE, TRAIN = 0, 1, 2
+#: Spawn key of the stages of a sequential test: stage k draws from (SEQUENTIAL, k).
+SEQUENTIAL = 3
 
 
 def base_entropy(random_state):
@@ -48,3 +50,39 @@ def row_seeds(keys, entropy, purpose):
 def generator(seed):
     """A numpy ``Generator`` on one row's ``SeedSequence``."""
     return np.random.Generator(np.random.PCG64(seed))
+
+
+class RowSeeds:
+    """The ``SeedSequence`` of each row, made on demand (a lazy :func:`row_seeds`).
+
+    Holds only the row keys, so seeding 100,000 inputs costs their keys, not
+    100,000 ``SeedSequence`` objects. ``seeds[i]`` equals
+    ``SeedSequence([entropy, *keys[i]], spawn_key=spawn_key)``; slices give
+    ``RowSeeds`` of the sliced keys.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksmooth._random import RowSeeds, row_keys, row_seeds, ESTIMATE
+    >>> keys = row_keys(np.eye(3))
+    >>> lazy = RowSeeds(keys, 7, (ESTIMATE,))
+    >>> len(lazy), len(lazy[1:])
+    (3, 2)
+    >>> bool(lazy[2].state == row_seeds(keys, 7, ESTIMATE)[2].state)
+    True
+    """
+
+    def __init__(self, keys, entropy, spawn_key):
+        self.keys = keys
+        self.entropy = entropy
+        self.spawn_key = tuple(spawn_key)
+
+    def __len__(self):
+        return self.keys.shape[0]
+
+    def __getitem__(self, item):
+        if isinstance(item, slice):
+            return RowSeeds(self.keys[item], self.entropy, self.spawn_key)
+        return np.random.SeedSequence(
+            [self.entropy, *self.keys[item].tolist()], spawn_key=self.spawn_key
+        )

@@ -124,3 +124,84 @@ def hoeffding_lower(mean, n, alpha):
     mean = np.asarray(mean, dtype=np.float64)
     n = np.asarray(n, dtype=np.float64)
     return np.clip(mean - np.sqrt(np.log(1.0 / alpha) / (2.0 * n)), 0.0, 1.0)
+
+
+def sequential_stage_ends(n_max, n_min=64):
+    """Cumulative draws at the end of each stage of a sequential test: doublings up to ``n_max``.
+
+    The last stage ends at ``n_max``; each earlier one at half the next, down
+    to the first, which has at least ``n_min`` draws (a single stage when
+    ``n_max < 2 * n_min``).
+
+    Examples
+    --------
+    >>> from sksmooth._stats import sequential_stage_ends
+    >>> sequential_stage_ends(1000).tolist()
+    [125, 250, 500, 1000]
+    >>> sequential_stage_ends(100).tolist()
+    [100]
+    """
+    ends = [int(n_max)]
+    while ends[-1] // 2 >= n_min:
+        ends.append(ends[-1] // 2)
+    return np.array(ends[::-1], dtype=np.int64)
+
+
+def sequential_stage_alphas(alpha, n_stages):
+    """Levels of the stages of a sequential test, summing to ``alpha`` (union bound).
+
+    Half of ``alpha`` goes to the last stage, so that an input that needs all
+    the draws is tested almost as tightly as by a single test; the other half
+    is split evenly over the earlier stages (Horváth et al., ICLR 2022, adaptive
+    sampling with a Bonferroni split of alpha).
+
+    Examples
+    --------
+    >>> from sksmooth._stats import sequential_stage_alphas
+    >>> sequential_stage_alphas(0.001, 3).tolist()
+    [0.00025, 0.00025, 0.0005]
+    >>> sequential_stage_alphas(0.001, 1).tolist()
+    [0.001]
+    """
+    if n_stages == 1:
+        return np.array([float(alpha)])
+    early = np.full(n_stages - 1, alpha / (2.0 * (n_stages - 1)))
+    return np.r_[early, alpha / 2.0]
+
+
+def sequential_binomial_step(k, n, p_null, alpha):
+    """One stage of the sequential test of ``H0: p <= p_null`` on ``k`` successes in ``n``.
+
+    Rejects ``H0`` (the input is certified) where the one-sided
+    Clopper–Pearson lower bound at level ``alpha`` exceeds ``p_null``; gives up
+    (the input cannot be certified) where the upper bound at level ``alpha``
+    is at most ``p_null``. Either way the input needs no more draws. Over
+    stages with levels summing to ``alpha``, ``H0`` is wrongly rejected with
+    probability at most ``alpha`` (union bound); giving up never rejects, so it
+    costs no error, only power (at most ``alpha`` per stage for ``p > p_null``).
+
+    Parameters
+    ----------
+    k : array-like of int
+        Successes (votes for the selected class) after this stage.
+    n : int
+        Draws after this stage.
+    p_null : float
+        The probability to beat (``noise.p_required(radius)``).
+    alpha : float
+        This stage's level.
+
+    Returns
+    -------
+    reject, give_up : ndarray of bool
+
+    Examples
+    --------
+    >>> from sksmooth._stats import sequential_binomial_step
+    >>> reject, give_up = sequential_binomial_step([100, 50, 80], 100, 0.8, 0.001)
+    >>> reject.tolist(), give_up.tolist()
+    ([True, False, False], [False, True, False])
+    """
+    lower = clopper_pearson_lower(k, n, alpha)
+    upper = clopper_pearson_upper(k, n, alpha)
+    return lower > p_null, upper <= p_null

@@ -92,14 +92,15 @@ def has_torch_sampler(noise):
     cls = type(noise)
     if cls.sample_torch is BaseNoise.sample_torch:
         return False
-    owner = _definer(cls, "sample_torch")
-    if not all(issubclass(owner, _definer(cls, name)) for name in ("sample", "perturb")):
+    names = ("sample", "perturb")
+    sampler = "sample_torch"
+    if isinstance(noise, AdditiveNoise) and _definer(cls, "sample_torch") is AdditiveNoise:
+        # AdditiveNoise.sample_torch scatters the family's _sample_torch, the twin of _sample
+        sampler, names = "_sample_torch", ("sample", "perturb", "_sample")
+    if getattr(cls, sampler) is getattr(AdditiveNoise, "_sample_torch"):
         return False
-    if isinstance(noise, AdditiveNoise):  # sample_torch scatters the family's _sample_torch
-        if cls._sample_torch is AdditiveNoise._sample_torch:
-            return False
-        return issubclass(_definer(cls, "_sample_torch"), _definer(cls, "_sample"))
-    return True
+    owner = _definer(cls, sampler)
+    return all(issubclass(owner, _definer(cls, name)) for name in names)
 
 
 def _definer(cls, name):

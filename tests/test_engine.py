@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+from sklearn.linear_model import LogisticRegression
 
 from sksmooth import GaussianNoise
 from sksmooth._engine import auto_batch_size, count_votes
@@ -56,3 +57,160 @@ def test_progress_reports_every_draw():
 def test_auto_batch_size_bounds_memory():
     assert auto_batch_size(1) * 8 <= 32 * 2**20
     assert auto_batch_size(10**6) == 1024
+
+
+def test_gaussian_sample_out_gives_the_same_draws():
+    noise = GaussianNoise(0.3)
+    out = np.empty((50, 4))
+    a = noise.sample(50, 4, np.random.default_rng(5))
+    b = noise.sample(50, 4, np.random.default_rng(5), out=out)
+    assert b is out
+    np.testing.assert_array_equal(a, b)
+
+
+class _SlowPerturbNoise(GaussianNoise):
+    """Gaussian noise through the generic protocol path (no ``out=``, own ``perturb``)."""
+
+    def sample(self, n_draws, n_features, rng):
+        return super().sample(n_draws, n_features, rng)
+
+    def perturb(self, X, draws):
+        return X + draws
+
+
+def test_fast_path_matches_the_generic_protocol_path():
+    X = np.random.default_rng(3).normal(size=(6, 2))
+    seeds = row_seeds(row_keys(X), 42, ESTIMATE)
+    fast = count_votes(_vote, X, GaussianNoise(1.0), 700, seeds, 3, batch_size=256)
+    slow = count_votes(_vote, X, _SlowPerturbNoise(1.0), 700, seeds, 3, batch_size=256)
+    np.testing.assert_array_equal(fast, slow)
+
+
+def test_float32_rows_give_identical_votes_for_trees():
+    from sklearn.ensemble import RandomForestClassifier
+
+    from sksmooth._engine import float32_exact
+
+    rng = np.random.default_rng(0)
+    X_train = rng.normal(size=(300, 3))
+    forest = RandomForestClassifier(n_estimators=5, random_state=0)
+    forest.fit(X_train, (X_train.sum(axis=1) > 0).astype(int))
+    assert float32_exact(forest) and not float32_exact(LogisticRegression())
+    X = rng.normal(size=(5, 3))
+    seeds = row_seeds(row_keys(X), 1, ESTIMATE)
+    seen = []
+
+    def vote(rows):
+        seen.append(rows.dtype)
+        return forest.predict(rows)
+
+    args = (vote, X, GaussianNoise(0.5), 400, seeds, 2)
+    c32 = count_votes(*args, dtype=np.float32, batch_size=300)
+    c64 = count_votes(*args, batch_size=300)
+    np.testing.assert_array_equal(c32, c64)
+    assert {np.dtype(np.float32), np.dtype(np.float64)} == set(seen)
+
+
+def _scores(X):
+    # Soft votes: a score per class, summed per input by the engine.
+    p = 1.0 / (1.0 + np.exp(-3.0 * X[:, 0]))
+    return np.column_stack([1.0 - p, p, np.full_like(p, 0.1)])
+
+
+def test_scores_are_summed_left_to_right_whatever_the_batching():
+    X = np.random.default_rng(4).normal(size=(5, 2))
+    seeds = row_seeds(row_keys(X), 7, ESTIMATE)
+    noise = GaussianNoise(0.5)
+    reference = np.zeros((5, 3))
+    for i in range(5):  # independent computation: one input at a time, a Python loop
+        rng = np.random.default_rng(np.random.PCG64(seeds[i]))
+        rows = X[i] + noise.sample(333, 2, rng)
+        for s in _scores(rows):
+            reference[i] = reference[i] + s
+    for batch_size in (1, 7, 100, 333, 334, 5000):
+        sums = count_votes(_scores, X, noise, 333, seeds, 3, batch_size=batch_size)
+        assert sums.dtype == np.float64
+        np.testing.assert_array_equal(sums, reference)
+    np.testing.assert_array_equal(
+        count_votes(_scores, X, noise, 333, seeds, 3, batch_size=64, n_jobs=2), reference
+    )
+
+
+def test_bad_scores_shape_and_vote_errors_propagate():
+    X = np.zeros((3, 2))
+    seeds = row_seeds(row_keys(X), 0, ESTIMATE)
+    with pytest.raises(ValueError, match="shape"):
+        count_votes(lambda r: np.ones((r.shape[0], 2)), X, GaussianNoise(), 10, seeds, 3)
+
+    def broken(rows):
+        raise RuntimeError("base model failed")
+
+    with pytest.raises(RuntimeError, match="base model failed"):
+        count_votes(broken, X, GaussianNoise(), 1000, seeds, 3, batch_size=100)
+
+
+def test_lazy_row_seeds_match_row_seeds():
+    from sksmooth._random import RowSeeds
+
+    X = np.random.default_rng(0).normal(size=(4, 3))
+    keys = row_keys(X)
+    lazy, eager = RowSeeds(keys, 9, (ESTIMATE,)), row_seeds(keys, 9, ESTIMATE)
+    a = count_votes(_vote, X[:, :2], GaussianNoise(), 50, lazy, 3)
+    b = count_votes(_vote, X[:, :2], GaussianNoise(), 50, eager, 3)
+    np.testing.assert_array_equal(a, b)
+    assert [s.state for s in lazy[1:3]] == [s.state for s in eager[1:3]]
+
+
+@pytest.mark.slow
+def test_memory_is_bounded_by_the_batch_not_the_number_of_inputs():
+    """Certify-style counting of 100,000 inputs holds one or two batches of noisy rows.
+
+    The noisy copies of all inputs would take 100,000 x 20 x 2 x 8 B = 32 MB; the
+    peak traced allocation must stay under 8 MB, most of it O(n_inputs) bookkeeping
+    (inputs, keys, counts, ~1.6 MB each). Deterministic: no false alarms.
+    """
+    import tracemalloc
+
+    from sksmooth import SmoothedClassifier
+
+    from ._models import HiddenLinearRule
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(100_000, 2))
+    clf = SmoothedClassifier(
+        HiddenLinearRule(w=[1.0, 0.0]), n_samples=20, n_select=5, noise_augment=0,
+        batch_size=4096, random_state=0,
+    ).fit(X[:10], (X[:10, 0] > 0).astype(int))
+    tracemalloc.start()
+    try:
+        proba = clf.predict_proba(X)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert proba.shape == (100_000, 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert peak < 8 * 2**20, f"peak {peak / 2**20:.1f} MiB"
+
+
+def test_batch_tuner_keeps_the_faster_of_small_and_large_and_respects_the_user():
+    from sksmooth._engine import _BatchTuner
+
+    fixed = _BatchTuner(30, 500)
+    fixed.record(500, 1.0)
+    assert fixed.size == 500 and fixed.settled
+
+    def run(per_call, per_row):  # synthetic CPU seconds of one batch
+        tuner = _BatchTuner(30, None)
+        first, cap = tuner.first, tuner.cap
+        assert first * 30 * 8 <= 2**20 + 30 * 8 and cap <= auto_batch_size(30) < 2 * cap
+        tuner.record(first // 2, 1e9)  # a partial batch is not a measurement
+        while not tuner.settled:
+            size = tuner.size
+            tuner.record(size, per_call + size * per_row)
+            tuner.record(size, 1e9)  # the faster of two batches counts
+        return tuner.size, first, cap
+
+    size, first, cap = run(per_call=1e-2, per_row=1e-6)  # a forest: per-call overhead
+    assert size == cap
+    size, first, cap = run(per_call=0.0, per_row=1e-6)  # no gain from larger batches
+    assert size == first

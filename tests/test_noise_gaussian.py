@@ -97,3 +97,13 @@ def test_anisotropic_soundness_on_hidden_linear_rule():
     l2 = GaussianNoise(sigma=sigma).l2_radius(radius)
     assert (overclaims(y_pred, l2, rule.predict(X), rule.margin(X)).sum()
             <= allowed_overclaims(len(X), 0.05))
+
+
+@pytest.mark.parametrize("sigma", [0.12, 0.5, 2.0])
+@pytest.mark.parametrize("radius", [0.0, 0.1, 0.5, 1.5])
+def test_p_required_inverts_the_binary_radius(sigma, radius):
+    noise = GaussianNoise(sigma=sigma)
+    p = noise.p_required(radius)
+    assert p == pytest.approx(NormalDist().cdf(radius / sigma), rel=1e-12)
+    if p < 1.0:  # Phi(12.5) rounds to 1: no lower bound exceeds it, nothing is certified
+        assert float(noise.radius(p, 1 - p)) == pytest.approx(radius, abs=1e-9)

@@ -45,3 +45,37 @@ def test_binom_test_half_matches_scipy_binomtest():
     expected = [stats.binomtest(a, a + b, 0.5).pvalue if a + b else 1.0 for a, b in zip(n_a, n_b)]
     np.testing.assert_allclose(binom_test_half(n_a, n_b), expected, rtol=1e-10)
     assert binom_test_half(5, 5) == 1.0
+
+
+def test_sequential_stages_double_up_to_n_max():
+    from sksmooth._stats import sequential_stage_ends
+
+    for n_max in (1, 63, 64, 127, 128, 1000, 10_000, 123_457):
+        ends = sequential_stage_ends(n_max)
+        assert ends[-1] == n_max and np.all(np.diff(ends) > 0)
+        assert ends[0] >= min(64, n_max)
+        np.testing.assert_array_equal(ends[:-1], [ends[-1] // 2 ** j for j in
+                                                  range(len(ends) - 1, 0, -1)])
+
+
+@pytest.mark.parametrize("n_stages", [1, 2, 8])
+def test_sequential_levels_sum_to_alpha(n_stages):
+    from sksmooth._stats import sequential_stage_alphas
+
+    levels = sequential_stage_alphas(0.01, n_stages)
+    assert levels.shape == (n_stages,) and np.all(levels > 0)
+    assert levels.sum() == pytest.approx(0.01, rel=1e-12)
+    assert levels[-1] == pytest.approx(0.01 if n_stages == 1 else 0.005)
+
+
+def test_sequential_step_matches_clopper_pearson_decisions():
+    from sksmooth._stats import sequential_binomial_step
+
+    k = np.arange(0, 201)
+    reject, give_up = sequential_binomial_step(k, 200, 0.7, 0.01)
+    # Independent check of both rules: exact binomial tails at the boundary p = 0.7.
+    # Reject iff P[Bin(200, 0.7) >= k] < 0.01 (the lower bound exceeds 0.7) ...
+    np.testing.assert_array_equal(reject, stats.binom.sf(k - 1, 200, 0.7) < 0.01)
+    # ... give up iff P[Bin(200, 0.7) <= k] <= 0.01 (the upper bound is at most 0.7).
+    np.testing.assert_array_equal(give_up, stats.binom.cdf(k, 200, 0.7) <= 0.01)
+    assert not np.any(reject & give_up)

@@ -1,5 +1,6 @@
 """The noise protocol: what every noise family implements."""
 
+import numpy as np
 from sklearn.base import BaseEstimator
 
 
@@ -125,3 +126,39 @@ class BaseNoise(BaseEstimator):
             None (the default) when the noise is not Gaussian.
         """
         return None
+
+
+    def p_required(self, radius):
+        """Smallest pA whose binary-form radius ``radius(pA, 1 - pA)`` reaches ``radius``.
+
+        Certifying ``radius`` is then the test ``H0: pA <= p_required(radius)``.
+        This default bisects :meth:`radius` (assumed non-decreasing in pA) and
+        errs upwards, which is the safe side; families with a closed form
+        override it. Returns ``inf`` where no pA <= 1 reaches ``radius``.
+
+        Parameters
+        ----------
+        radius : float
+            Target radius, >= 0, in the norm :attr:`norm`.
+
+        Returns
+        -------
+        p : float
+        """
+
+        def reach(p):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return float(self.radius(p, 1.0 - p))
+
+        lo, hi = 0.5, 1.0
+        if not reach(hi) >= radius:
+            return np.inf
+        if radius <= 0:
+            return 0.5
+        for _ in range(60):
+            mid = 0.5 * (lo + hi)
+            if reach(mid) >= radius:
+                hi = mid
+            else:
+                lo = mid
+        return hi

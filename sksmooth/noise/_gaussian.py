@@ -106,6 +106,22 @@ class GaussianNoise(AdditiveNoise):
             return draws.mul_(float(self.sigma))
         return draws.mul_(torch.as_tensor(np.asarray(self.sigma), device=device, dtype=dtype))
 
+    def sample(self, n_draws, n_features, rng, out=None):
+        """Draw ``(n_draws, n_features)`` offsets; columns outside ``features`` are 0.
+
+        ``out``, a float64 array of that shape, receives the same draws without
+        a new allocation (the counting engine's fast path).
+        """
+        if out is None or self.features is not None:
+            draws = super().sample(n_draws, n_features, rng)
+            if out is None:
+                return draws
+            out[...] = draws
+            return out
+        rng.standard_normal(out=out)  # the stream of _sample: standard normals, then scaled
+        out *= self.sigma if np.ndim(self.sigma) == 0 else np.asarray(self.sigma, np.float64)
+        return out
+
     def radius(self, p_lower, p_upper):
         """``s / 2 * (Phi^-1(p_lower) - Phi^-1(p_upper))`` (Cohen et al. 2019, Thm 1).
 
@@ -148,3 +164,18 @@ class GaussianNoise(AdditiveNoise):
             return self.sigma**2 * (A @ A.T)
         scaled = A * np.asarray(self.sigma, dtype=np.float64)
         return scaled @ scaled.T
+
+    def p_required(self, radius):
+        """``Phi(radius / s)``: the pA at which ``s * Phi^-1(pA)`` reaches ``radius``.
+
+        Inverts the binary form of Cohen et al. (2019), Theorem 1; ``s`` is
+        ``sigma`` for a single sigma and 1 for per-feature sigmas (Mahalanobis).
+
+        Examples
+        --------
+        >>> from sksmooth import GaussianNoise
+        >>> round(float(GaussianNoise(sigma=0.5).p_required(0.5)), 6)  # Phi(1)
+        0.841345
+        """
+        scale = self.sigma if np.ndim(self.sigma) == 0 else 1.0
+        return float(_normal.cdf(radius / scale))

@@ -1,0 +1,33 @@
+import numpy as np
+import pytest
+
+from sksmooth import GaussianNoise
+from sksmooth.noise import BaseNoise
+
+
+class _UniformLikeNoise(BaseNoise):
+    """A radius with a closed-form inverse and a ceiling: 2 * scale * (pA - 1/2)."""
+
+    norm = "l1"
+
+    def __init__(self, scale=1.0):
+        self.scale = scale
+
+    def radius(self, p_lower, p_upper):
+        return self.scale * (np.asarray(p_lower) - np.asarray(p_upper))
+
+
+@pytest.mark.parametrize("radius", [0.0, 0.01, 0.3, 0.9999])
+def test_default_p_required_bisects_to_the_closed_form_from_above(radius):
+    p = BaseNoise.p_required(_UniformLikeNoise(), radius)
+    exact = 0.5 + radius / 2  # solves pA - (1 - pA) = radius
+    assert exact <= p <= exact + 1e-12
+
+
+def test_default_p_required_is_inf_when_unreachable_and_agrees_with_gaussian():
+    assert BaseNoise.p_required(_UniformLikeNoise(), 1.5) == np.inf
+    noise = GaussianNoise(sigma=0.4)
+    for radius in (0.0, 0.2, 1.0):
+        assert BaseNoise.p_required(noise, radius) == pytest.approx(
+            noise.p_required(radius), abs=1e-12
+        )
