@@ -17,7 +17,7 @@ from ._cases import (
     CERTIFY_CASES,
     PATHS,
     allowed,
-    path_cases,
+    certify_runs,
     run_certify_case,
     run_predict_case,
 )
@@ -25,11 +25,11 @@ from ._cases import (
 pytestmark = [pytest.mark.soundness, pytest.mark.slow]
 
 
-PAIRS = [(path, case) for path in PATHS for case in path_cases(path)]
+RUNS = certify_runs()
 
 
-@pytest.mark.parametrize("path,case", PAIRS, ids=[f"{p} | {c.name}" for p, c in PAIRS])
-@pytest.mark.parametrize("alpha", [0.05, 0.001])
+@pytest.mark.parametrize("path,case,alpha", RUNS,
+                         ids=[f"{p} | {c.name} | {a}" for p, c, a in RUNS])
 def test_certify_over_claims_within_binomial_bound(path, case, alpha):
     """Over-claims <= binom.isf(1e-4, points, alpha); false-alarm rate <= 1e-4.
 
