@@ -454,8 +454,9 @@ class ExactLinearSmoothing:
         """Class indices, certified radii and abstentions.
 
         Binary: the base prediction and the geometric margin
-        ``|w.x + b| / dual_norm(w)``, abstaining where the score is within
-        rounding error of 0. Multiclass: the class ``a`` with the largest
+        ``|w.x + b| / dual_norm(w)``, rounded down by the rounding-error bound of
+        the score and the norm (a relative change near ``1e-15``), abstaining
+        where the score is within rounding error of 0. Multiclass: the class ``a`` with the largest
         rigorous lower bound ``pA_lower`` on its smoothed probability
         (:func:`_lower_bounds`), and Cohen et al.'s radius ``noise.radius(pA_lower,
         pB_upper)`` with a rigorous ``pB_upper`` (:func:`_runner_up_upper`, and
@@ -464,9 +465,13 @@ class ExactLinearSmoothing:
         """
         if self.binary:
             s = self._scores(X)[:, 0]
-            abstain = np.abs(s) <= self._tie_tolerance(X)
+            tol = self._tie_tolerance(X)
+            abstain = np.abs(s) <= tol
             dual = float(np.asarray(self.noise.dual_norm(self.coef[0])))
-            radius = np.abs(s) / dual
+            # Outward rounding: |s| may be off by tol, the dual norm and the division by
+            # a few ulps per feature, so shrink both (same Higham bound as the tie tolerance).
+            shrink = 1.0 - 4 * (X.shape[1] + 2) * np.finfo(np.float64).eps
+            radius = np.maximum(np.abs(s) - tol, 0.0) / dual * shrink
             return (s > 0).astype(np.intp), np.where(abstain, 0.0, radius), abstain
         top, p_lower, p_upper = self._bounds(X)
         with np.errstate(invalid="ignore", divide="ignore"):

@@ -532,3 +532,31 @@ def test_degenerate_multiclass_falls_back_to_monte_carlo():
     exact, reason = exact_smoothing(clf.estimator_, clf.noise_, clf.classes_, X[:5],
                                     lambda: clf.estimator_.decision_function(X[:5]))
     assert exact is None and "equal coefficients" in reason
+
+
+def test_binary_exact_radius_never_exceeds_the_margin_in_exact_arithmetic():
+    """radius**2 * ||w||**2 <= (w.x + b)**2, checked in rational arithmetic (no rounding).
+
+    Floats are exact rationals, so the margin's square is computed exactly with
+    fractions; the package's radius (rounded down by the score's rounding bound)
+    must not exceed it at any input, including inputs near the boundary.
+    """
+    from fractions import Fraction
+
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(12)
+    X = rng.normal(size=(300, 7)) * rng.uniform(0.1, 30, size=7)
+    y = (X @ rng.normal(size=7) > 0).astype(int)
+    lr = LogisticRegression(C=100.0, max_iter=5000).fit(X, y)
+    w, b = lr.coef_[0], lr.intercept_[0]
+    # Inputs moved to within a hair of the boundary, where rounding matters most.
+    X_near = X - np.outer((X @ w + b) / (w @ w), w) * (1 - 1e-13)
+    clf = SmoothedClassifier(lr, GaussianNoise(0.5), noise_augment=0).fit(X, y)
+    for Z in (X, X_near):
+        y_pred, radius = clf.certify(Z)
+        w_sq = sum(Fraction(v) ** 2 for v in w)
+        for z, r in zip(Z, radius):
+            s = sum(Fraction(wi) * Fraction(zi) for wi, zi in zip(w, z)) + Fraction(b)
+            assert Fraction(float(r)) ** 2 * w_sq <= s**2
+    assert np.mean(radius > 0) > 0.5 and np.all(radius >= 0)

@@ -1,8 +1,10 @@
 """Adversarial falsification: a gradient-free attack on the smoothed classifier.
 
-On a linear rule the smoothed classifier is the rule itself, so the attack must
+On a linear rule under symmetric additive noise the smoothed classifier is the
+rule itself (l2, l1 and Mahalanobis radii, also with noise on a feature subset),
+and for the l0 cases (masks) it is known by enumeration, so the attack must
 never succeed inside the certified radius and must succeed just outside the
-exact one. A success inside can only come from an over-claimed certificate
+exact one (exact radius + 0.1 scale; for l0, exact + 1 changed features). A success inside can only come from an over-claimed certificate
 (probability <= alpha = 1e-5 per input) or a false confirmation (<= 3 * 1e-6 per
 attack): the false-alarm rate of the inside check is <= 12 * (1e-5 + 3e-6) < 2e-4
 per case. The outside check is deterministic given the seeds (the attack is seeded).
@@ -27,7 +29,7 @@ pytestmark = [pytest.mark.soundness, pytest.mark.slow]
 
 
 @pytest.mark.parametrize("case", CERTIFY_CASES[:1] + CERTIFY_CASES[2:], ids=lambda c: c.name)
-def test_attack_on_linear_rule_fails_inside_and_succeeds_just_outside(case):
+def test_attack_on_known_model_fails_inside_and_succeeds_just_outside(case):
     res = run_linear_attack_case(case)
     assert res["outside_tried"] >= 10, res
     assert res["inside_found"] == 0, res
@@ -70,3 +72,50 @@ def test_attack_confirms_with_fresh_draws_only():
     assert res.n_candidates > 0
     # A little further it must succeed.
     assert smoothed_attack(clf, X[0], 1, 0.65, seed=3).found
+
+
+def _norm_of(noise, delta):
+    """The certificate's norm of ``delta``, computed here from the noise's parameters."""
+    if noise.norm == "l0":
+        return np.count_nonzero(delta)
+    if noise.norm == "l1":
+        return np.abs(delta).sum()
+    if noise.norm == "mahalanobis":
+        if hasattr(noise, "cov"):
+            cov = np.asarray(noise.cov, dtype=float)
+        else:
+            cov = np.diag(np.asarray(noise.sigma, dtype=float) ** 2)
+        return float(np.sqrt(delta @ np.linalg.solve(cov, delta)))
+    return np.linalg.norm(delta)
+
+
+@pytest.mark.parametrize("case", [c for c in CERTIFY_CASES if "features 0-2" in c.name
+                                  or "1-3" in c.name or "mahalanobis" in c.name
+                                  or "correlated" in c.name or "subspace" in c.name],
+                         ids=lambda c: c.name)
+def test_attack_points_lie_within_the_distance_in_the_certificates_norm(case):
+    """Found points are within max_dist in the noise's norm and move only noised features.
+
+    Deterministic (seeded); the distance is just outside the exact radius, where the
+    attack succeeds.
+    """
+    base, X = case.model(np.random.default_rng(0))
+    noise = case.noise()
+    label, exact = case.exact(base, noise, X)
+    clf = SmoothedClassifier(base, noise, n_samples=100, noise_augment=0,
+                             random_state=0).fit(X, label)
+    noised = np.ones(X.shape[1], dtype=bool)
+    if getattr(noise, "features", None) is not None:
+        noised[:] = False
+        noised[noise.features] = True
+    found = 0
+    for i in range(3):
+        step = 1 if noise.norm == "l0" else 0.1
+        dist = exact[i] + step
+        res = smoothed_attack(clf, X[i], label[i], dist, n_draws=1000, seed=i)
+        if res.found:
+            found += 1
+            delta = res.point - X[i]
+            assert _norm_of(clf.noise_, delta) <= dist * (1 + 1e-9)
+            assert not np.any(delta[~noised])
+    assert found >= 2

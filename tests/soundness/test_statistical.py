@@ -13,22 +13,40 @@ import pytest
 
 from sksmooth._stats import clopper_pearson_lower
 
-from ._cases import CERTIFY_CASES, PATHS, allowed, run_certify_case, run_predict_case
+from ._cases import (
+    CERTIFY_CASES,
+    PATHS,
+    allowed,
+    certify_runs,
+    run_certify_case,
+    run_predict_case,
+)
 
 pytestmark = [pytest.mark.soundness, pytest.mark.slow]
 
 
-@pytest.mark.parametrize("path", list(PATHS))
-@pytest.mark.parametrize("case", CERTIFY_CASES, ids=lambda c: c.name)
-@pytest.mark.parametrize("alpha", [0.05, 0.001])
-def test_certify_over_claims_within_binomial_bound(case, path, alpha):
-    """Over-claims <= binom.isf(1e-4, points, alpha); false-alarm rate <= 1e-4."""
+RUNS = certify_runs()
+
+
+@pytest.mark.parametrize("path,case,alpha", RUNS,
+                         ids=[f"{p} | {c.name} | {a}" for p, c, a in RUNS])
+def test_certify_over_claims_within_binomial_bound(path, case, alpha):
+    """Over-claims <= binom.isf(1e-4, points, alpha); false-alarm rate <= 1e-4.
+
+    Closed-form paths (no sampling) must have no over-claim at all and radii
+    equal to the exact ones within 1e-9 (relative); deterministic.
+    """
     res = run_certify_case(case, path=path, alpha=alpha)
     assert res["points"] == 1200
+    if PATHS[path].closed_form:
+        assert res["overclaims"] == 0, res
+        assert res["frac_certified"] > 0.99, res
+        assert res["max_rel_err"] < 1e-9, res
+        return
     assert res["overclaims"] <= res["allowed"], res
     # Power: a sound method that always abstains would pass the check above.
-    assert res["frac_certified"] > 0.5, res
-    assert res["mean_ratio"] > (0.5 if alpha == 0.05 else 0.4), res
+    assert res["frac_certified"] > case.min_certified, res
+    assert res["mean_ratio"] > case.min_ratio[alpha != 0.05], res
 
 
 @pytest.mark.parametrize("case", CERTIFY_CASES, ids=lambda c: c.name)
