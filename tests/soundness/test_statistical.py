@@ -45,6 +45,9 @@ def test_certify_over_claims_within_binomial_bound(path, case, alpha):
         return
     assert res["overclaims"] <= res["allowed"], res
     # Power: a sound method that always abstains would pass the check above.
+    if PATHS[path].fixed_radius:  # certified at r = radius(pA=0.8): a share of the inputs
+        assert res["frac_certified"] > 0.15, res
+        return
     assert res["frac_certified"] > case.min_certified, res
     assert res["mean_ratio"] > case.min_ratio[alpha != 0.05], res
 
