@@ -136,31 +136,40 @@ class _CertifiedScorer(_BaseScorer):
     # Pipeline, so two certified scorers are always seen as sharing a response.
     _RESPONSE = ["certify", "predict"]
 
-    def __init__(self, metric, at):
+    def __init__(self, metric, at, sequential=False):
         func = _METRICS[metric] if isinstance(metric, str) else metric
         kwargs = {} if at is None else {"at": at}
         super().__init__(func, 1, kwargs, response_method=list(self._RESPONSE))
         self._metric = metric
+        self._sequential = sequential
 
     def _score(self, method_caller, estimator, X, y_true, **kwargs):
+        if self._sequential:
+            # "Certified at r?" only: the sequential test stops each input early.
+            smoothed, X = _final_smoothed(estimator, X)
+            y_pred = smoothed.predict_certified(X, radius=self._kwargs["at"])
+            at = np.full(len(y_pred), self._kwargs["at"])
+            return float(certified_accuracy(y_true, y_pred, at, at=self._kwargs["at"]))
         y_pred, radius = method_caller(_Certifier(estimator), "certify", X, pos_label=None)
         return float(self._score_func(y_true, y_pred, radius, **self._kwargs, **kwargs))
 
     def __repr__(self):
         name = self._metric if isinstance(self._metric, str) else _name(self._metric)
         at = "" if "at" not in self._kwargs else f", at={self._kwargs['at']!r}"
-        return f"make_certified_scorer(metric={name!r}{at})"
+        seq = ", sequential=False" if name == "certified_accuracy" and not self._sequential else ""
+        return f"make_certified_scorer(metric={name!r}{at}{seq})"
 
 
 def _name(func):
     return getattr(func, "__name__", repr(func))
 
 
-def make_certified_scorer(*, at=None, metric="certified_accuracy"):
+def make_certified_scorer(*, at=None, metric="certified_accuracy", sequential=True):
     """A scorer of certified robustness for ``GridSearchCV``, ``cross_validate`` and friends.
 
     The scorer calls ``certify`` on the test inputs and scores the certificates
-    with ``metric``. The estimator may be a fitted
+    with ``metric`` (certified accuracy at one radius uses the cheaper
+    sequential test by default, see ``sequential``). The estimator may be a fitted
     :class:`~sksmooth.SmoothedClassifier` or a fitted
     :class:`~sklearn.pipeline.Pipeline` whose last step is one: the preceding
     steps transform the inputs first, so radii are in the space the smoothed
@@ -181,6 +190,13 @@ def make_certified_scorer(*, at=None, metric="certified_accuracy"):
         The score; a callable is called as ``metric(y_true, y_pred, radius)``
         (plus ``at=at`` when ``at`` is given) and must return a number, greater
         being better.
+    sequential : bool, default=True
+        For ``metric="certified_accuracy"``: answer "certified at ``at``?" with
+        the sequential test ``predict_certified(X, radius=at)``, which stops
+        each input as soon as the answer is clear (far fewer draws; the same
+        guarantee at level ``alpha``). ``False`` calls ``certify`` instead, whose
+        certificates other certified scorers of the same ``scoring`` dict share.
+        Ignored for other metrics.
 
     Returns
     -------
@@ -194,8 +210,8 @@ def make_certified_scorer(*, at=None, metric="certified_accuracy"):
 
     Notes
     -----
-    Sharing the certificates between scorers uses scikit-learn's multi-metric
-    scoring cache (its private scorer protocol, as in scikit-learn 1.6 to
+    Sharing the certificates between scorers (those that call ``certify``)
+    uses scikit-learn's multi-metric scoring cache (its private scorer protocol, as in scikit-learn 1.6 to
     1.9): one ``certify`` per fold and candidate, however many certified
     scorers the ``scoring`` dict holds. The certificates are exactly those of
     ``certify`` on each fold's fitted model, with its per-input guarantee.
@@ -242,4 +258,5 @@ def make_certified_scorer(*, at=None, metric="certified_accuracy"):
                 f"number), got {at!r}; make one scorer per radius."
             )
         at = float(at)
+        return _CertifiedScorer(metric, at, sequential=bool(sequential))
     return _CertifiedScorer(metric, at)

@@ -97,15 +97,15 @@ def test_scorer_on_pipeline_equals_metrics_of_certify_on_transformed_inputs():
     pipe = _pipe().fit(X[:80], y[:80])
     y_pred, radius = pipe[-1].certify(pipe[0].transform(X[80:]))
     for at in (0.0, 0.1, 0.3):
-        assert make_certified_scorer(at=at)(pipe, X[80:], y[80:]) == certified_accuracy(
-            y[80:], y_pred, radius, at=at)
+        scorer = make_certified_scorer(at=at, sequential=False)
+        assert scorer(pipe, X[80:], y[80:]) == certified_accuracy(y[80:], y_pred, radius, at=at)
     acr = make_certified_scorer(metric="average_certified_radius")(pipe, X[80:], y[80:])
     assert acr == average_certified_radius(y[80:], y_pred, radius) > 0
     # A bare SmoothedClassifier works the same way.
     bare = pipe[-1]
     Xt = pipe[0].transform(X[80:])
-    assert make_certified_scorer(at=0.1)(bare, Xt, y[80:]) == certified_accuracy(
-        y[80:], y_pred, radius, at=0.1)
+    scorer = make_certified_scorer(at=0.1, sequential=False)
+    assert scorer(bare, Xt, y[80:]) == certified_accuracy(y[80:], y_pred, radius, at=0.1)
 
 
 def test_callable_metric_gets_certificates():
@@ -127,7 +127,8 @@ def test_callable_metric_gets_certificates():
 def test_grid_search_over_noise_sigma_on_a_pipeline():
     X, y = _data()
     grid = {"smoothedclassifier__noise__sigma": [0.05, 0.5]}
-    search = GridSearchCV(_pipe(), grid, cv=KFold(2), scoring=make_certified_scorer(at=0.3))
+    search = GridSearchCV(_pipe(), grid, cv=KFold(2),
+                          scoring=make_certified_scorer(at=0.3, sequential=False))
     search.fit(X, y)
     # sigma=0.05 cannot certify 0.3 with n=200 (max radius 0.05 * Phi^-1(0.001**(1/200))).
     assert search.cv_results_["mean_test_score"][0] == 0.0
@@ -144,8 +145,8 @@ def test_grid_search_over_noise_sigma_on_a_pipeline():
 def test_several_certified_scorers_certify_once_per_fold():
     X, y = _data()
     scoring = {
-        "ca0": make_certified_scorer(),
-        "ca0.2": make_certified_scorer(at=0.2),
+        "ca0": make_certified_scorer(sequential=False),
+        "ca0.2": make_certified_scorer(at=0.2, sequential=False),
         "acr": make_certified_scorer(metric="average_certified_radius"),
         "accuracy": "accuracy",
     }
@@ -158,8 +159,23 @@ def test_several_certified_scorers_certify_once_per_fold():
         assert np.all(result["test_acr"] > 0)
     # Alone, one scorer certifies once per call too (nothing to share).
     CALLS["certify"] = 0
-    cross_validate(_pipe(CountingSmoothed), X, y, cv=3, scoring=make_certified_scorer())
+    cross_validate(_pipe(CountingSmoothed), X, y, cv=3,
+                   scoring=make_certified_scorer(sequential=False))
     assert CALLS["certify"] == 3
+
+
+def test_default_certified_accuracy_scorer_uses_the_sequential_test():
+    X, y = _data()
+    pipe = make_pipeline(StandardScaler(), SmoothedClassifier(
+        DecisionTreeClassifier(max_depth=3), noise=GaussianNoise(0.5), n_samples=2000,
+        n_select=20, random_state=0)).fit(X[:80], y[:80])
+    Xt = pipe[0].transform(X[80:])
+    y_pred, n_draws = pipe[-1].predict_certified(Xt, radius=0.3, return_n_draws=True)
+    score = make_certified_scorer(at=0.3)(pipe, X[80:], y[80:])
+    assert score == np.mean(y_pred == y[80:]) > 0
+    assert n_draws.mean() < 0.5 * (2000 + 20)  # stopped early on most inputs
+    # Sound either way: certified at 0.3 by the sequential test, or by certify.
+    assert abs(score - make_certified_scorer(at=0.3, sequential=False)(pipe, X[80:], y[80:])) < 0.2
 
 
 def test_scorer_errors_say_what_to_fix():
@@ -182,5 +198,7 @@ def test_scorer_errors_say_what_to_fix():
 def test_repr():
     assert repr(make_certified_scorer(at=0.5)) == (
         "make_certified_scorer(metric='certified_accuracy', at=0.5)")
+    assert repr(make_certified_scorer(at=0.5, sequential=False)) == (
+        "make_certified_scorer(metric='certified_accuracy', at=0.5, sequential=False)")
     assert repr(make_certified_scorer(metric="average_certified_radius")) == (
         "make_certified_scorer(metric='average_certified_radius')")
