@@ -167,7 +167,12 @@ def _make_estimator(name, random_state):
 
 def _plot(path, results, y_test, norm, label="sigma"):
     """One certified-accuracy curve per sigma, with the base model's clean accuracy marked."""
-    import matplotlib
+    try:
+        import matplotlib
+    except ImportError:
+        raise UserError(
+            "writing the plot needs matplotlib: pip install 'sksmooth[plot]' (or matplotlib)"
+        ) from None
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

@@ -146,3 +146,11 @@ def test_other_noise_families(tmp_path, capsys, noise, extra, column, norm):
 def test_n_keep_needs_subspace(capsys):
     assert main(["certify", "--n-keep", "3", "--quiet"]) == 2
     assert "--n-keep applies to --noise subspace only" in capsys.readouterr().err
+
+
+def test_plot_without_matplotlib_is_a_clear_error(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
+    code = main(["certify", "--n-samples", "50", "--estimator", "logistic", "--quiet",
+                 "--output", str(tmp_path)])
+    assert code == 2
+    assert "pip install 'sksmooth[plot]'" in capsys.readouterr().err
