@@ -457,6 +457,17 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         entropy = _random.base_entropy(self.random_state)
         return self._counts(X, keys, entropy, self.n_samples, _random.ESTIMATE)
 
+    def _select_top(self, X):
+        """Validated ``X``, its row keys and entropy, and the top class from ``n_select`` draws.
+
+        The selection step shared by CERTIFY and the sequential test (Cohen et al.).
+        """
+        X = self._validate_X(X)
+        keys = _random.row_keys(X)
+        entropy = _random.base_entropy(self.random_state)
+        select = self._counts(X, keys, entropy, self.n_select, _random.SELECT)
+        return X, keys, entropy, np.argmax(select, axis=1)
+
     def _labels(self, idx, abstain):
         out = np.empty(idx.shape[0], dtype=self._out_dtype)
         out[:] = self.classes_[idx]
@@ -584,11 +595,9 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             # Hoeffding bound exceeds 1/2, Bonferroni over the classes (so w.p. <= alpha wrong).
             n_classes = self.classes_.shape[0]
             lower = hoeffding_lower(n_a / self.n_samples, self.n_samples, self.alpha / n_classes)
-            y_pred = self._labels(top2[:, 0], ~(lower > 0.5))
-            if return_n_draws:
-                return y_pred, np.full(y_pred.shape[0], self.n_samples, dtype=np.int64)
-            return y_pred
-        abstain = binom_test_half(n_a, n_b) > self.alpha
+            abstain = ~(lower > 0.5)
+        else:
+            abstain = binom_test_half(n_a, n_b) > self.alpha
         y_pred = self._labels(top2[:, 0], abstain)
         if return_n_draws:
             return y_pred, np.full(y_pred.shape[0], self.n_samples, dtype=np.int64)
@@ -625,11 +634,7 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         if exact is not None:
             top, radius, abstain = exact.certify(self._validate_X(X))
             return self._labels(top, abstain), radius
-        X = self._validate_X(X)
-        keys = _random.row_keys(X)
-        entropy = _random.base_entropy(self.random_state)
-        select = self._counts(X, keys, entropy, self.n_select, _random.SELECT)
-        top = np.argmax(select, axis=1)
+        X, keys, entropy, top = self._select_top(X)
         counts = self._counts(X, keys, entropy, self.n_samples, _random.ESTIMATE)
         n_a = counts[np.arange(X.shape[0]), top]
         if self.vote == "soft":  # mean score of cA, Hoeffding bound (Salman et al. 2019)

@@ -47,14 +47,10 @@ def predict_certified_at(clf, X, radius):
             f"{type(clf.noise_).__name__} has no p_required(radius) method, which sequential "
             "certification needs; derive the noise from sksmooth.noise.BaseNoise."
         )
-    X = clf._validate_X(X)
     # Never certify unless pA > 1/2 (Cohen et al.): radius 0 then means "g's class is sure".
     p_star = max(0.5, float(clf.noise_.p_required(float(radius))))
+    X, keys, entropy, top = clf._select_top(X)
     n_inputs = X.shape[0]
-    keys = _random.row_keys(X)
-    entropy = _random.base_entropy(clf.random_state)
-    select = clf._counts(X, keys, entropy, clf.n_select, _random.SELECT)
-    top = np.argmax(select, axis=1)
 
     ends = sequential_stage_ends(clf.n_samples)
     alphas = sequential_stage_alphas(clf.alpha, ends.shape[0])
