@@ -407,13 +407,13 @@ class Encoder:
             imputer = self.num_pipe_[0]
             scale = self.num_pipe_[-1].scale_ if self.standardize else np.ones(len(self.numeric_))
             mean = self.num_pipe_[-1].mean_ if self.standardize else None
-            X = self._numeric(data, rows)
+            X = imputer.transform(self._numeric(data, rows))
             for k, j in enumerate(self.numeric_):
                 entry = {
                     "name": self.names_[j], "kind": "numeric", "noised": noised,
                     "missing_in_file": int(np.isnan(data.columns[j]).sum()),
                     "imputed_with": float(imputer.statistics_[k]),
-                    "standard_deviation": float(np.nanstd(X[:, k])) if X.size else None,
+                    "standard_deviation": float(X[:, k].std()),  # training rows, imputed
                     "radius_unit_in_column_units": float(scale[k]),
                 }
                 if mean is not None:
