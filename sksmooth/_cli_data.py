@@ -118,6 +118,8 @@ def read_csv(path, encoding="utf-8-sig", sep=None):
     -------
     table : RawTable
     """
+    if os.path.isdir(path):
+        raise UserError(f"cannot read {path!r}: it is a folder, not a CSV file")
     if not os.path.isfile(path):
         raise UserError(f"cannot read {path!r}: no such file")
     text = _decode(path, encoding)

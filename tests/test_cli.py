@@ -326,6 +326,9 @@ def test_user_csv_with_string_labels_and_missing_values(tmp_path, capsys):
         (["--csv", "{typo}", "--target", "y"], "column 'a' is numeric except for 1 value"),
         (["--csv", "{data}", "--target", "y", "--drop", "zz"], "--drop 'zz' is not a column"),
         (["--csv", "{data}", "--target", "y", "--encoding", "klingon"], "not an encoding"),
+        (["--csv", "{data}.d", "--target", "y"], "it is a folder, not a CSV file"),
+        (["--csv", "{text}", "--target", "y", "--noise", "subspace"], "--noise subspace ablates"),
+        (["--csv", "{text}", "--target", "y", "--drop", "a"], "no numeric feature column"),
         (["--target", "y"], "--target needs --csv"),
         (["--alpha", "1.5"], "argument --alpha: must be a number strictly between 0 and 1"),
         (["--sigma", "0"], "argument --sigma: must be a finite number > 0"),
@@ -338,7 +341,7 @@ def test_user_csv_with_string_labels_and_missing_values(tmp_path, capsys):
         (["--test-size", "1"], "argument --test-size: must be a number strictly between"),
         (["--estimator", "nope"], "argument --estimator: invalid choice"),
         (["--bogus"], "unrecognized arguments: --bogus"),
-        (["--plot", "{data}.d/curve.png"], "does not exist"),
+        (["--plot", "{data}.e/curve.png"], "does not exist"),
         (["--plot", "{data}"], "ending in .png"),
         (["--output", "{data}"], "is a file; give a folder"),
         (["--output", "{data}/sub"], "cannot create it"),
@@ -348,11 +351,13 @@ def test_user_csv_with_string_labels_and_missing_values(tmp_path, capsys):
 def test_user_errors_give_one_line_and_exit_2(tmp_path, capsys, args, message):
     files = {"data": ["a,y", "1.0,0", "2.0,1"], "dup": ["a,y,y", "1,0,0", "2,1,1"],
              "inf": ["a,y", "1,0", "inf,1", "2,0"],
-             "typo": ["a,y"] + [f"{i},{i % 2}" for i in range(20)] + ["1o,1"]}
+             "typo": ["a,y"] + [f"{i},{i % 2}" for i in range(20)] + ["1o,1"],
+             "text": ["a,c,y"] + [f"{i * 1.5},{'red' if i % 3 else 'blue'},{i % 2}" for i in range(10)]}
     paths = {}
     for name, lines in files.items():
         paths[name] = tmp_path / f"{name}.csv"
         paths[name].write_text("\n".join(lines) + "\n")
+    os.mkdir(f"{paths['data']}.d")
     args = [a.format(**paths) for a in args]
     assert main(["certify", "--quiet", "--n-samples", "50", *args]) == 2
     err = capsys.readouterr().err
