@@ -352,7 +352,8 @@ def test_user_errors_give_one_line_and_exit_2(tmp_path, capsys, args, message):
     files = {"data": ["a,y", "1.0,0", "2.0,1"], "dup": ["a,y,y", "1,0,0", "2,1,1"],
              "inf": ["a,y", "1,0", "inf,1", "2,0"],
              "typo": ["a,y"] + [f"{i},{i % 2}" for i in range(20)] + ["1o,1"],
-             "text": ["a,c,y"] + [f"{i * 1.5},{'red' if i % 3 else 'blue'},{i % 2}" for i in range(10)]}
+             "text": ["a,c,y"] + [f"{i * 1.5},{'red' if i % 3 else 'blue'},{i % 2}"
+                                  for i in range(10)]}
     paths = {}
     for name, lines in files.items():
         paths[name] = tmp_path / f"{name}.csv"
