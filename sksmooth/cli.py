@@ -107,8 +107,8 @@ def _build_parser():
                       help="text encoding of --csv, e.g. latin-1 (utf-8, with or without BOM)")
     data.add_argument("--sep", default=None,
                       help="field separator of --csv (sniffed among , ; tab |)")
-    data.add_argument("--decimal", default=".", choices=[".", ","],
-                      help="decimal mark of numbers in --csv (.)")
+    data.add_argument("--decimal", default=".", choices=[".", ","], metavar="MARK",
+                      help="decimal mark of numbers in --csv: . or , (.)")
     data.add_argument("--test-size", type=_open_unit, default=0.2,
                       help="held-out fraction (0.2)")
     data.add_argument("--no-standardize", action="store_true",
