@@ -1,5 +1,7 @@
 """The noise protocol: what every noise family implements."""
 
+import inspect
+
 import numpy as np
 from sklearn.base import BaseEstimator
 
@@ -33,6 +35,21 @@ class BaseNoise(BaseEstimator):
 
     #: Name of the norm the certified radius is measured in.
     norm = None
+
+    def __repr__(self):
+        """Every parameter that defines the distribution, defaults included.
+
+        scikit-learn's repr leaves out parameters at their default, which hides
+        the noise level (``GaussianNoise()`` for ``sigma=0.25``). Here only
+        parameters left at None (such as ``features=None``: every feature) are
+        left out, in the order of ``__init__``'s signature.
+        """
+        params = self.get_params(deep=False)
+        order = [name for name in inspect.signature(type(self).__init__).parameters
+                 if name in params]
+        shown = ", ".join(f"{name}={params[name]!r}" for name in order
+                          if params[name] is not None)
+        return f"{type(self).__name__}({shown})"
 
     def validate(self, n_features, feature_names=None):
         """Check the parameters, also against the number of features; return self.
