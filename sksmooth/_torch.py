@@ -444,10 +444,8 @@ def count_votes(
                 left = n_draws
                 while left:
                     take = min(left, _BLOCK)
-                    if on_device:  # float64 row + draws: cast to dtype once, in buf below
-                        noisy = noise.perturb(
-                            row, noise.sample_torch(take, n_features, gen, device, dtype)
-                        )
+                    if on_device:
+                        draws = noise.sample_torch(take, n_features, gen, device, dtype)
                     else:
                         host = noise.perturb(X[i : i + 1], noise.sample(take, n_features, rng))
                         host = np.ascontiguousarray(host)
@@ -456,7 +454,10 @@ def count_votes(
                     done = 0
                     while done < take:  # a block may straddle forward passes
                         put = min(take - done, size - fill)
-                        buf[fill : fill + put] = noisy[done : done + put]
+                        if on_device:  # float64 row + draws, rounded once to dtype into buf
+                            buf[fill : fill + put] = noise.perturb(row, draws[done : done + put])
+                        else:
+                            buf[fill : fill + put] = noisy[done : done + put]
                         owner[fill : fill + put] = i
                         fill += put
                         done += put
