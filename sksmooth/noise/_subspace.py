@@ -260,7 +260,7 @@ class BernoulliMaskNoise(_MaskNoise):
         return self
 
     def sample(self, n_draws, n_features, rng):
-        """Boolean keep-masks ``(n_draws, n_features)``, each entry True w.p. at most ``keep_prob``.
+        """Boolean keep-masks ``(n_draws, n_features)``, True w.p. at most ``keep_prob`` each.
 
         numpy's uniforms are ``k * 2**-53``; comparing them with the threshold
         ``keep_threshold(keep_prob, 53) * 2**-53`` keeps with probability

@@ -159,7 +159,7 @@ def test_module_sees_the_float64_noisy_row_rounded_once(noise):
 
 # ------------------------------------------------------------- item 2: soft votes
 def _sigmoid_net(logit0, slope):
-    """Per-class sigmoid scores: ``(sigmoid(logit0), sigmoid(slope * z))`` — not on the simplex."""
+    """Per-class sigmoid scores: ``(sigmoid(logit0), sigmoid(slope * z))``."""
     layer = torch.nn.Linear(1, 2)
     with torch.no_grad():
         layer.weight.copy_(torch.tensor([[0.0], [slope]]))
