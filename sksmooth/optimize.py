@@ -195,8 +195,10 @@ class GaussianSmoothing(BaseEstimator):
         part (the curvature term that dominates near a minimum). With False the
         value averages ``f(x + sigma u)`` and the gradient uses the forward
         difference ``(f(x + sigma u) - f(x)) u / sigma`` (``n_samples + 1``
-        evaluations). Both are unbiased; at equal evaluations the antithetic
-        value always has the smaller variance (for a linear ``f`` it is exact), while
+        evaluations). Both are unbiased. At equal evaluations the antithetic
+        value has the smaller variance when ``f(x + sigma u)`` and
+        ``f(x - sigma u)`` are negatively correlated (a trend across ``x``; exact
+        for linear ``f``) and twice the variance when ``f`` is even around ``x``;
         the forward-difference gradient can win where the gradient is large
         against ``sigma`` times the curvature. The standard error is itself an
         estimate: it cannot see an event rarer than about ``1 / n_samples`` (a
