@@ -7,6 +7,9 @@ quantiles at 1e-6 and 1 - 1e-6 (false alarm 2e-6); the sample mean within 5 stan
 noise within 5 / sqrt(n) (5.7e-7).
 """
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -115,3 +118,19 @@ def test_noise_made_on_the_inputs_device():
     chi2 = (N - 1) * noise.var(ddof=1) / 0.25
     lo, hi = stats.chi2.ppf([1e-6, 1 - 1e-6], df=N - 1)
     assert lo < chi2 < hi
+
+
+def test_clear_import_error_without_torch():
+    # A finder that refuses torch, as if it were not installed (putting None in
+    # sys.modules instead would break scipy, which inspects sys.modules["torch"]).
+    code = ("import sys\n"
+            "class NoTorch:\n"
+            "    def find_spec(self, name, path=None, target=None):\n"
+            "        if name.split('.')[0] == 'torch':\n"
+            "            raise ImportError('No module named torch')\n"
+            "sys.meta_path.insert(0, NoTorch())\n"
+            "import sksmooth.torch\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "sksmooth.torch needs PyTorch" in result.stderr
+    assert "pip install sksmooth[torch]" in result.stderr
