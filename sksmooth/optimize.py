@@ -343,7 +343,7 @@ def minimize(f, x0, sigma=1.0, *, sigma_final=None, n_iter=300, n_samples=50, me
         The first smoothing level, ``> 0``, in the units of ``x``: large enough
         to wash out the local minima to escape.
     sigma_final : float, default=None
-        The last smoothing level, ``> 0``; None: ``sigma / 100``.
+        The last smoothing level, ``0 < sigma_final <= sigma``; None: ``sigma / 100``.
     n_iter : int, default=300
         Number of gradient steps (the schedule spans them all; no early stop).
     n_samples : int, default=50
@@ -404,6 +404,9 @@ def minimize(f, x0, sigma=1.0, *, sigma_final=None, n_iter=300, n_samples=50, me
     x = _check_x(x0)
     sigma = float(sigma)
     sigma_final = sigma / 100 if sigma_final is None else float(sigma_final)
+    if sigma_final > sigma:
+        raise ValueError(f"sigma_final ({sigma_final}) must not exceed sigma ({sigma}): the "
+                         "schedule shrinks the smoothing from sigma down to sigma_final.")
     batch_rows = _batch_rows(batch_size, x.shape[0])
     streams = np.random.SeedSequence(base_entropy(random_state)).spawn(n_iter)
     beta1, beta2, eps = 0.9, 0.999, 1e-8

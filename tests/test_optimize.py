@@ -237,6 +237,8 @@ def test_bad_f_and_parameters():
         minimize(np.ones(3), [1.0])
     with pytest.raises(ValueError, match="n_samples"):
         GaussianSmoothing(quartic, 1.0, n_samples=1).gradient([1.0])
+    with pytest.raises(ValueError, match="sigma_final"):
+        minimize(quartic, [1.0], sigma=0.5, sigma_final=1.0)
     with pytest.raises(ValueError, match="method"):
         minimize(quartic, [1.0], method="newton")
 
