@@ -259,3 +259,25 @@ def test_laplace_pairwise_radius_keeps_a_tiny_pb_near_pa_one():
         r = float(noise.radius(pa, pb))
         assert mpmath.mpf(r) <= exact, (pa, pb)
         assert r >= float(exact) * (1 - 1e-14), (pa, pb)
+
+
+def _near_singular_cov(d, cond, seed=0):
+    q, _ = np.linalg.qr(np.random.default_rng(seed).normal(size=(d, d)))
+    cov = (q * np.logspace(0, -np.log10(cond), d)) @ q.T
+    return (cov + cov.T) / 2
+
+
+@pytest.mark.parametrize("d, cond", [(4, 1e8), (5, 1e12), (8, 1e14), (20, 1e15), (30, 1e16)])
+def test_correlated_l2_radius_is_below_the_exact_ball_on_near_singular_covariances(d, cond):
+    # Issue 11, item 4: radius * sqrt(eigvalsh(cov)[0]) was up to 5.7e-4 above the exact
+    # ball (d=20, condition 1e15; the smallest eigenvalue of the float matrix in 60 digits).
+    from sksmooth import CorrelatedGaussianNoise
+
+    cov = _near_singular_cov(d, cond)
+    with mpmath.workdps(60):
+        lam = min(mpmath.eigsy(mpmath.matrix(cov.tolist()), eigvals_only=True))
+        exact = 2.5 * mpmath.sqrt(lam)
+    got = float(CorrelatedGaussianNoise(cov).l2_radius(2.5))
+    assert 0 <= got and mpmath.mpf(got) <= exact
+    if cond <= 1e12:
+        assert got >= float(exact) * (1 - 1e-2)  # and not needlessly small
