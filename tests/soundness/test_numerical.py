@@ -281,3 +281,32 @@ def test_correlated_l2_radius_is_below_the_exact_ball_on_near_singular_covarianc
     assert 0 <= got and mpmath.mpf(got) <= exact
     if cond <= 1e12:
         assert got >= float(exact) * (1 - 1e-2)  # and not needlessly small
+
+
+def test_rows_the_noise_cannot_move_warn_on_certify():
+    # Issue 11, item 6: a row whose noised features are all NaN (NaN + eps = NaN) was
+    # certified at the largest radius n_samples allows, with no word.
+    import warnings
+
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from sksmooth._warnings import SmoothingWarning
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 2))
+    clf = SmoothedClassifier(HistGradientBoostingClassifier(max_iter=5), GaussianNoise(0.5),
+                             n_samples=200, random_state=0).fit(X, (X[:, 0] > 0).astype(int))
+    X_test = np.array([[np.nan, np.nan], [0.3, np.nan], [1.0, 1.0]])
+    with pytest.warns(SmoothingWarning, match=r"1 input row\(s\) \(0\) have NaN in every"):
+        clf.certify(X_test)
+    with pytest.warns(SmoothingWarning, match="cannot move"):
+        clf.predict_certified(X_test, radius=0.1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SmoothingWarning)
+        clf.certify(X_test[1:])  # some NaN, but noise moves the other feature: no warning
+    # Only the noised features count: noise on feature 1 alone, which is NaN in row 1.
+    clf_f = SmoothedClassifier(HistGradientBoostingClassifier(max_iter=5),
+                               GaussianNoise(0.5, features=[1]), n_samples=200,
+                               random_state=0).fit(X, (X[:, 0] > 0).astype(int))
+    with pytest.warns(SmoothingWarning, match=r"2 input row\(s\) \(0, 1\)"):
+        clf_f.certify(X_test)
