@@ -21,7 +21,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_method_params, check_is_fitted, validate_data
 
 from . import _random, _torch, linear
-from ._engine import count_votes, float32_exact
+from ._engine import count_votes, float32_exact, warn_unmoved_rows
 from ._stats import binom_test_half, clopper_pearson_lower, hoeffding_lower
 from ._warnings import SmoothingWarning
 from .noise import GaussianNoise
@@ -463,6 +463,7 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         The selection step shared by CERTIFY and the sequential test (Cohen et al.).
         """
         X = self._validate_X(X)
+        warn_unmoved_rows(self.noise_, X)
         keys = _random.row_keys(X)
         entropy = _random.base_entropy(self.random_state)
         select = self._counts(X, keys, entropy, self.n_select, _random.SELECT)

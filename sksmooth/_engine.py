@@ -23,12 +23,14 @@ per input only its counts are kept.
 import inspect
 import os
 import time
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from sklearn.utils.parallel import Parallel, delayed
 
 from ._random import generator
+from ._warnings import SmoothingWarning
 
 #: Most bytes of noisy rows in one batch when ``batch_size`` is None.
 _AUTO_BATCH_BYTES = 32 * 2**20
@@ -97,6 +99,33 @@ class _BatchTuner:
         else:
             self.size = self.ladder[int(np.argmin(self.rates))]
             self.settled = True
+
+
+def warn_unmoved_rows(noise, X):
+    """Warn (``SmoothingWarning``) about rows of ``X`` that ``noise`` cannot move.
+
+    Every noisy copy of such a row is the row itself (additive noise on
+    features that are all NaN), so its vote is unanimous and its radius the
+    largest ``n_samples`` allows; but the theorem behind the radius needs
+    noise with a density around ``x``, and a point ``x'`` that puts numbers in
+    those features is at no finite distance from ``x``. The certificate there
+    says only that ``g(x) = f(x)``.
+    """
+    unmoved = getattr(noise, "unmoved_rows", None)
+    if unmoved is None:
+        return
+    rows = np.flatnonzero(unmoved(X))
+    if rows.size:
+        shown = ", ".join(str(i) for i in rows[:10]) + (", ..." if rows.size > 10 else "")
+        warnings.warn(
+            f"{rows.size} input row(s) ({shown}) have NaN in every noised feature, so the noise "
+            "cannot move them: the base model sees the same row on every draw and the radius "
+            "reported there certifies nothing beyond x itself (no perturbation that replaces "
+            "the NaNs is covered). Impute those features before smoothing, or treat these "
+            "certificates as unsupported.",
+            SmoothingWarning,
+            stacklevel=3,
+        )
 
 
 def float32_exact(estimator):

@@ -101,6 +101,23 @@ class BaseNoise(BaseEstimator):
         """Certified radius from a lower bound on pA and an upper bound on pB."""
         raise NotImplementedError
 
+    def unmoved_rows(self, X):
+        """Rows of ``X`` the noise cannot move (every noisy copy is the row itself).
+
+        The default claims none. Additive noises report rows whose noised
+        features are all NaN (``NaN + eps`` is NaN): the base model then sees
+        one row on every draw, and a certificate there is about ``x`` alone.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_inputs, n_features)
+
+        Returns
+        -------
+        unmoved : ndarray of bool of shape (n_inputs,)
+        """
+        return np.zeros(np.shape(X)[0], dtype=bool)
+
     def dual_norm(self, w):
         """Norm of ``w`` dual to :attr:`norm`, for the exact certificate of a halfspace.
 

@@ -79,5 +79,11 @@ class LaplaceNoise(AdditiveNoise):
         p_upper = np.asarray(p_upper, dtype=np.float64)
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = 0.5 * self.scale * np.log(p_lower / p_upper)
-            total = -self.scale * np.log1p(p_upper - p_lower)
-        return np.fmax(ratio, total)
+            # 1 - pA + pB: ``1 - pA`` is exact for pA >= 1/2 (Sterbenz), so a tiny pB is
+            # kept; log1p(pB - pA) would drop it near pA = 1 (pB below an ulp of pA).
+            gap = np.where(p_lower >= 0.5, (1.0 - p_lower) + p_upper, np.nan)
+            total = np.where(p_lower >= 0.5, -np.log(gap), -np.log1p(p_upper - p_lower))
+            total = self.scale * total
+        radius = np.fmax(ratio, total)
+        # Positive radii rounded down by 4 ulps (log, product, sum: each within an ulp).
+        return np.where(radius > 0, radius - 4.0 * np.spacing(np.abs(radius)), radius)
