@@ -34,6 +34,8 @@ from sksmooth._stats import (
 )
 from sksmooth.linear import affine_regression
 
+from .test_noise_families import D, FAMILIES, IDS
+
 
 class HiddenLinear(RegressorMixin, BaseEstimator):
     """``w.x + b`` with no ``coef_``: the Monte Carlo path runs on it."""
@@ -111,22 +113,14 @@ def test_dkw_epsilon_solves_massart():
 
 
 # --------------------------------------------------- worst-case probabilities
-def _families():
-    return [
-        GaussianNoise(0.5),
-        GaussianNoise([0.5, 1.0, 2.0]),
-        CorrelatedGaussianNoise([[1.0, 0.3, 0.0], [0.3, 1.0, 0.0], [0.0, 0.0, 2.0]]),
-        LaplaceNoise(0.7),
-        UniformNoise(0.6),
-        SubspaceNoise(n_keep=1),
-        BernoulliMaskNoise(keep_prob=0.2),
-    ]
+#: The one registry of noise families (tests/test_noise_families.py).
+NOISES = [case[0] for case in FAMILIES]
 
 
-@pytest.mark.parametrize("noise", _families(), ids=lambda n: type(n).__name__)
+@pytest.mark.parametrize("noise", NOISES, ids=IDS)
 def test_worst_case_probability_ties_to_the_binary_radius(noise):
     """W(pA, r) > 1/2 exactly for r below the family's binary radius(pA, 1 - pA)."""
-    noise = clone(noise).validate(3)
+    noise = clone(noise).validate(D)
     for pA in [0.55, 0.7, 0.9, 0.99, 0.999]:
         R = float(noise.radius(pA, 1 - pA))
         if noise.norm == "l0":  # integer radii: rho <= R certified, R + 1 not
@@ -139,9 +133,9 @@ def test_worst_case_probability_ties_to_the_binary_radius(noise):
         assert noise.worst_case_probability(pA, R * (1 + 1e-6)) < 0.5
 
 
-@pytest.mark.parametrize("noise", _families(), ids=lambda n: type(n).__name__)
+@pytest.mark.parametrize("noise", NOISES, ids=IDS)
 def test_worst_case_probability_is_monotone_and_in_unit_interval(noise):
-    noise = clone(noise).validate(3)
+    noise = clone(noise).validate(D)
     p = np.linspace(0, 1, 41)[:, None]
     r = np.linspace(0, 5, 51)[None, :]
     W = noise.worst_case_probability(p, r)
@@ -150,6 +144,18 @@ def test_worst_case_probability_is_monotone_and_in_unit_interval(noise):
     assert np.all(np.diff(W, axis=0) >= -1e-15)  # non-decreasing in p
     assert np.all(np.diff(W, axis=1) <= 1e-15)  # non-increasing in r
     assert np.all(W[:, 0] <= p[:, 0] + 1e-15)  # no shift, no loss beyond rounding
+
+
+@pytest.mark.parametrize("noise", NOISES, ids=IDS)
+def test_every_family_certifies_a_regression(noise):
+    X = np.random.default_rng(8).normal(size=(40, D))
+    reg = SmoothedRegressor(HiddenLinear(w=(1.0, -1.0, 0.5, 0.2)), noise, n_samples=400,
+                            method="monte_carlo", random_state=0).fit(X, X[:, 0])
+    # l0: one changed feature already moves half the mass of SubspaceNoise(2) on 4 features.
+    y_pred, lower, upper = reg.certify(X[:5], radius=0 if reg.noise_.norm == "l0" else 0.05)
+    assert np.all(lower <= y_pred) and np.all(y_pred <= upper)
+    assert np.all(np.isfinite(lower)) and np.all(np.isfinite(upper))
+    assert reg.certified_radius(X[:5], tolerance=5.0).shape == (5,)
 
 
 def test_worst_case_probability_against_attained_axis_shifts():
