@@ -429,7 +429,9 @@ class SmoothedRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         ``P[Binom(n, p_up) >= k'] <= alpha / 2``. Where no such order
         statistic exists (``radius`` too large for ``n_samples`` and
         ``alpha``) the bound is ``-inf`` / ``+inf`` and a
-        :class:`~sksmooth.SmoothingWarning` says so.
+        :class:`~sksmooth.SmoothingWarning` says so. For the l0 noises
+        (ablation) the bounds hold for every change of at most
+        ``floor(radius)`` features.
 
         Parameters
         ----------
@@ -481,9 +483,10 @@ class SmoothedRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         band that holds for all radii at once (Dvoretzky-Kiefer-Wolfowitz with
         Massart's constant, ``eps = sqrt(ln(2 / alpha) / (2 n))``): bounds
         ``Y_(ceil(n (p_low - eps)))`` and ``Y_(ceil(n (p_up + eps)))``, and
-        bisection over the radius on those. These are never tighter than
-        :meth:`certify`'s at the same radius, so ``certify(X, radius)``
-        at the returned radius is within ``tolerance`` too. The closed
+        bisection over the radius on those. They are looser than
+        :meth:`certify`'s binomial bounds at the same radius (Hoeffding's
+        inequality bounds the binomial tails by the band), so ``certify`` at
+        the returned radius is within ``tolerance`` too. The closed
         forms give ``tolerance / ||w||_dual``. The radius is 0.0 where even at
         radius 0 the bounds are wider than ``tolerance`` (nothing certified);
         for l0 noises it is a whole number of features.
