@@ -17,7 +17,6 @@ from sklearn.tree import DecisionTreeRegressor
 from sksmooth import (
     BaseNoise,
     BernoulliMaskNoise,
-    CorrelatedGaussianNoise,
     GaussianNoise,
     LaplaceNoise,
     SmoothedRegressor,
