@@ -19,7 +19,7 @@ from sklearn.utils.metadata_routing import (
 )
 from sklearn.utils.validation import _check_method_params, check_is_fitted, validate_data
 
-from . import _random
+from . import _random, _torch
 from ._classifier import _keep_state_on_error, _seed_unset_random_states
 from ._engine import collect_outputs, float32_exact
 from ._exact_regression import exact_regression
@@ -100,7 +100,9 @@ class SmoothedRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         affine steps ending in one) under noise with
         :meth:`~sksmooth.BaseNoise.dual_norm`, for the median (every
         percentile under Gaussian noise): exact, deterministic, no ``alpha``.
-        Trees are sampled (their exact path is not wired in yet).
+        Trees are sampled (their exact path is not wired in yet). A skorch
+        ``NeuralNetRegressor`` is fed float32 rows (and ``y`` as a column);
+        its noise is drawn on the host, not on its device.
     batch_size : int, default=None
         Most noisy rows per base-model call; None tunes it while running.
     n_jobs : int, default=None
@@ -299,6 +301,8 @@ class SmoothedRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
             X_train, y_train = X, y
         estimator = clone(base)
         _seed_unset_random_states(estimator, self.random_state)
+        if _torch.skorch_net(estimator) is not None:  # a NeuralNetRegressor: float32, y a column
+            X_train, y_train = X_train.astype(np.float32), y_train.astype(np.float32)[:, None]
         self.estimator_ = estimator.fit(self._to_base_input(X_train), y_train, **params)
         probe = X[:20]
         self._exact, self._exact_reason = exact_regression(
@@ -346,6 +350,8 @@ class SmoothedRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         return None if self.method == "monte_carlo" else exact
 
     def _predict_outputs(self, X_noisy):
+        if _torch.skorch_net(self.estimator_) is not None:  # noise drawn on the host
+            X_noisy = np.asarray(X_noisy, dtype=np.float32)
         return np.asarray(self.estimator_.predict(self._to_base_input(X_noisy)))
 
     def _sorted_outputs(self, X):

@@ -501,3 +501,20 @@ def test_caller_arrays_are_not_mutated(diabetes):
     reg.certified_radius(X[:5], tolerance=5.0)
     np.testing.assert_array_equal(X, X0)
     np.testing.assert_array_equal(y, y0)
+
+
+def test_skorch_regressor_through_the_numpy_engine():
+    """A NeuralNetRegressor gets float32 rows and a column y; its noise is drawn on the host."""
+    torch = pytest.importorskip("torch")
+    skorch = pytest.importorskip("skorch")
+    torch.manual_seed(0)
+    X = np.random.default_rng(0).normal(size=(200, 3))
+    y = X @ np.array([1.0, -1.0, 0.5])
+    net = skorch.NeuralNetRegressor(
+        torch.nn.Sequential(torch.nn.Linear(3, 16), torch.nn.ReLU(), torch.nn.Linear(16, 1)),
+        max_epochs=20, lr=0.05, verbose=0, train_split=None)
+    reg = SmoothedRegressor(net, GaussianNoise(0.2), n_samples=300, random_state=0).fit(X, y)
+    y_pred, lower, upper = reg.certify(X[:5], radius=0.1)
+    assert np.all(lower <= y_pred) and np.all(y_pred <= upper)
+    assert np.all(np.isfinite(lower)) and np.all(np.isfinite(upper))
+    np.testing.assert_allclose(y_pred, X[:5] @ np.array([1.0, -1.0, 0.5]), atol=1.0)
