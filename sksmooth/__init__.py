@@ -1,6 +1,7 @@
-"""sksmooth: provable robustness certificates for scikit-learn classifiers by randomized smoothing."""
+"""sksmooth: provable robustness certificates for scikit-learn classifiers and regressors by randomized smoothing."""
 
 from ._classifier import SmoothedClassifier
+from ._regressor import SmoothedRegressor
 from ._warnings import SmoothingWarning
 from .noise import BaseNoise, GaussianNoise
 from .noise import (
@@ -13,7 +14,7 @@ from .noise import (
 
 __version__ = "0.1.0"
 
-__all__ = ["SmoothedClassifier", "GaussianNoise", "BaseNoise", "SmoothingWarning", "__version__"]
+__all__ = ["SmoothedClassifier", "SmoothedRegressor", "GaussianNoise", "BaseNoise", "SmoothingWarning", "__version__"]
 __all__ += [
     "LaplaceNoise",
     "UniformNoise",

@@ -316,3 +316,116 @@ def sequential_binomial_step(k, n, p_null, alpha):
     lower = clopper_pearson_lower(k, n, alpha)
     upper = clopper_pearson_upper(k, n, alpha)
     return lower > p_null, upper <= p_null
+
+
+# ------------------------------------------------------------ order statistics
+#: Order-statistic indices are chosen at level ``alpha * (1 - _ORDER_MARGIN)``: the binomial
+#: CDF (scipy, about 1e-14 relative) and the probability levels fed to it (a few ulps, times n
+#: in the CDF's slope) are not exact, so the level moves to the safe side by far more than both.
+_ORDER_MARGIN = 1e-7
+
+
+def order_statistic_lower_index(n, q, alpha):
+    """Largest ``k`` in ``1..n`` with ``P[Binom(n, q) >= k] >= 1 - alpha``; 0 where none.
+
+    The ``k``-th smallest of ``n`` i.i.d. draws is ``<= Q(q)``, the
+    ``q``-quantile of their law, with probability ``P[Binom(n, F(Q(q))) >= k]
+    >= P[Binom(n, q) >= k]`` (at least ``k`` draws fall at or below ``Q(q)``,
+    each with probability ``F(Q(q)) >= q``): a lower confidence bound at level
+    ``alpha`` (Chiang et al., NeurIPS 2020, median smoothing; David & Nagaraja,
+    Order Statistics, section 7.1).
+
+    Parameters
+    ----------
+    n : int
+    q : array-like of float in [0, 1]
+    alpha : float
+
+    Returns
+    -------
+    k : ndarray of int
+        1-based index; 0 means no order statistic is a lower bound (report -inf).
+
+    Examples
+    --------
+    >>> from scipy.stats import binom
+    >>> from sksmooth._stats import order_statistic_lower_index
+    >>> k = int(order_statistic_lower_index(100, 0.5, 0.01))
+    >>> k, bool(binom.sf(k - 1, 100, 0.5) >= 0.99), bool(binom.sf(k, 100, 0.5) >= 0.99)
+    (38, True, False)
+    """
+    q = np.asarray(q, dtype=np.float64)
+    level = alpha * (1.0 - _ORDER_MARGIN)
+
+    def valid(k):  # P[Binom(n, q) <= k - 1] <= level; k = 0 is the "none" sentinel
+        return (k <= 0) | (stats.binom.cdf(k - 1, n, q) <= level)
+
+    k = np.nan_to_num(stats.binom.ppf(alpha, n, q), nan=0.0)
+    k = np.clip(k, 0, n).astype(np.int64)
+    for _ in range(n + 1):  # scipy's ppf is exact up to rounding: one step at most, in practice
+        bad = ~valid(k)
+        if not bad.any():
+            break
+        k = np.where(bad, k - 1, k)
+    for _ in range(n + 1):
+        up = (k < n) & valid(k + 1)
+        if not up.any():
+            break
+        k = np.where(up, k + 1, k)
+    return k
+
+
+def order_statistic_upper_index(n, q, alpha):
+    """Smallest ``k`` in ``1..n`` with ``P[Binom(n, q) >= k] <= alpha``; ``n + 1`` where none.
+
+    The ``k``-th smallest draw is ``< Q(q)`` only if at least ``k`` draws fall
+    below ``Q(q)``, each with probability ``P[Y < Q(q)] <= q``: so it is an upper
+    confidence bound on ``Q(q)`` at level ``alpha`` (Chiang et al., NeurIPS 2020).
+
+    Returns
+    -------
+    k : ndarray of int
+        1-based index; ``n + 1`` means no order statistic is an upper bound (+inf).
+
+    Examples
+    --------
+    >>> from scipy.stats import binom
+    >>> from sksmooth._stats import order_statistic_upper_index
+    >>> k = int(order_statistic_upper_index(100, 0.5, 0.01))
+    >>> k, bool(binom.sf(k - 1, 100, 0.5) <= 0.01), bool(binom.sf(k - 2, 100, 0.5) <= 0.01)
+    (63, True, False)
+    """
+    q = np.asarray(q, dtype=np.float64)
+    level = alpha * (1.0 - _ORDER_MARGIN)
+
+    def valid(k):  # P[Binom(n, q) >= k] <= level; k = n + 1 is the "none" sentinel
+        return (k > n) | (stats.binom.sf(k - 1, n, q) <= level)
+
+    k = np.nan_to_num(stats.binom.isf(alpha, n, q), nan=float(n)) + 1
+    k = np.clip(k, 1, n + 1).astype(np.int64)
+    for _ in range(n + 1):
+        bad = ~valid(k)
+        if not bad.any():
+            break
+        k = np.where(bad, k + 1, k)
+    for _ in range(n + 1):
+        down = (k > 1) & valid(k - 1)
+        if not down.any():
+            break
+        k = np.where(down, k - 1, k)
+    return k
+
+
+def dkw_epsilon(n, alpha):
+    """Half-width of the simultaneous confidence band on a CDF from ``n`` draws.
+
+    ``P[sup_y |F_n(y) - F(y)| > eps] <= 2 exp(-2 n eps^2) = alpha`` (Dvoretzky-Kiefer-
+    Wolfowitz inequality with Massart's constant, Ann. Probab. 1990).
+
+    Examples
+    --------
+    >>> from sksmooth._stats import dkw_epsilon
+    >>> round(dkw_epsilon(10_000, 0.001), 6)
+    0.019495
+    """
+    return float(np.sqrt(np.log(2.0 / alpha) / (2.0 * n)))

@@ -196,3 +196,37 @@ class BaseNoise(BaseEstimator):
             else:
                 lo = mid
         return hi
+
+    def worst_case_probability(self, p, radius):
+        """Smallest probability, at any ``x + delta`` with ``||delta|| <= radius``, of a set of probability ``p`` at ``x``.
+
+        The Neyman-Pearson function of the family (Cohen et al. 2019, Lemma 3;
+        Yang et al. 2020): for every set ``A`` with ``P[x + eps in A] = p``,
+        ``P[x + delta + eps in A] >= worst_case_probability(p, radius)``. It
+        is non-decreasing in ``p``, non-increasing in ``radius``, and
+        ``worst_case_probability(pA, r) > 1/2`` exactly when ``r`` is below
+        the binary radius ``radius(pA, 1 - pA)``. By symmetry the largest such
+        probability is ``1 - worst_case_probability(1 - p, radius)``.
+        Median smoothing (:class:`~sksmooth.SmoothedRegressor`) needs it.
+
+        Parameters
+        ----------
+        p : array-like of float in [0, 1]
+        radius : array-like of float >= 0
+            In the norm :attr:`norm`; broadcast against ``p``.
+
+        Returns
+        -------
+        q : ndarray of float in [0, 1]
+
+        Raises
+        ------
+        NotImplementedError
+            Unless the family implements it.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} has no worst_case_probability(p, radius): certified "
+            "regression (SmoothedRegressor.certify) needs the family's worst-case probability "
+            "shift; implement it, or use a family that has it (GaussianNoise, LaplaceNoise, "
+            "UniformNoise, CorrelatedGaussianNoise, SubspaceNoise, BernoulliMaskNoise)."
+        )

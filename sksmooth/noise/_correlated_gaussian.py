@@ -190,6 +190,20 @@ class CorrelatedGaussianNoise(AdditiveNoise):
         whitened = np.linalg.solve(self._factor(), u)
         return np.asarray(radius, dtype=np.float64) / np.linalg.norm(whitened)
 
+    def worst_case_probability(self, p, radius):
+        """``Phi(Phi^-1(p) - radius)`` for the Mahalanobis radius (Cohen et al. 2019, Lemma 3, whitened).
+
+        Examples
+        --------
+        >>> from sksmooth import CorrelatedGaussianNoise
+        >>> round(float(CorrelatedGaussianNoise(cov=[[1.0]]).worst_case_probability(0.5, 1.0)), 6)
+        0.158655
+        """
+        p = np.asarray(p, dtype=np.float64)
+        radius = np.asarray(radius, dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            return _normal.cdf(_normal.ppf(p) - radius)
+
 
 def lowpass_covariance(image_shape, *, length_scale=1.0, sigma=1.0, white=0.1):
     """A spatially smooth ("low-pass") noise covariance for image-shaped inputs.

@@ -179,3 +179,22 @@ class GaussianNoise(AdditiveNoise):
         """
         scale = self.sigma if np.ndim(self.sigma) == 0 else 1.0
         return float(_normal.cdf(radius / scale))
+
+    def worst_case_probability(self, p, radius):
+        """``Phi(Phi^-1(p) - radius / s)``, ``s`` = sigma (l2) or 1 (Mahalanobis).
+
+        Cohen et al. (2019), Lemma 3: the worst set is a half-space and the worst
+        shift moves its boundary by ``radius`` standard deviations; per-feature
+        sigmas after whitening. Chiang et al. (2020) use it for median smoothing.
+
+        Examples
+        --------
+        >>> from sksmooth import GaussianNoise
+        >>> round(float(GaussianNoise(sigma=0.5).worst_case_probability(0.5, 0.5)), 6)  # Phi(-1)
+        0.158655
+        """
+        p = np.asarray(p, dtype=np.float64)
+        radius = np.asarray(radius, dtype=np.float64)
+        scale = self.sigma if np.ndim(self.sigma) == 0 else 1.0
+        with np.errstate(invalid="ignore"):
+            return _normal.cdf(_normal.ppf(p) - radius / scale)

@@ -87,3 +87,31 @@ class LaplaceNoise(AdditiveNoise):
         radius = np.fmax(ratio, total)
         # Positive radii rounded down by 4 ulps (log, product, sum: each within an ulp).
         return np.where(radius > 0, radius - 4.0 * np.spacing(np.abs(radius)), radius)
+
+    def worst_case_probability(self, p, radius):
+        """``max(exp(-r / scale) p, 1 - exp(r / scale) (1 - p))``: a sound lower bound for l1 shifts.
+
+        The density ratio of Laplace noise at ``x`` and ``x + delta`` lies in
+        ``[exp(-||delta||_1 / scale), exp(||delta||_1 / scale)]`` (Lecuyer et al.
+        2019; Teng et al. 2020), which gives both terms for every set. It equals
+        the exact worst case of a shift along one axis, ``F(F^-1(p) - r / scale)``
+        with ``F`` the standard Laplace CDF (the Neyman-Pearson set is a
+        half-line; Teng et al. 2020, Yang et al. 2020), wherever ``p <= 1/2``
+        or the result is ``>= 1/2``, and is below it (conservative) elsewhere.
+        So ``worst_case_probability(pA, r) > 1/2`` exactly when
+        ``r < -scale ln(2 (1 - pA))``, the binary radius.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sksmooth import LaplaceNoise
+        >>> round(float(LaplaceNoise(scale=0.5).worst_case_probability(0.5, 0.5)), 6)  # e^-1 / 2
+        0.18394
+        """
+        p = np.asarray(p, dtype=np.float64)
+        eps = np.asarray(radius, dtype=np.float64) / self.scale
+        with np.errstate(over="ignore", invalid="ignore"):
+            shrink = np.exp(-eps) * p
+            tail = 1.0 - np.exp(eps) * (1.0 - p)
+            tail = np.where(p >= 1.0, 1.0, tail)
+        return np.clip(np.fmax(shrink, tail), 0.0, 1.0)

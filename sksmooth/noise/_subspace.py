@@ -77,6 +77,22 @@ class _MaskNoise(BaseNoise):
             rho = _largest_rho(0.5 * (p_lower - p_upper), self._survive())
         return np.where(np.isnan(p_lower) | np.isnan(p_upper), np.nan, np.maximum(rho, 0.0))
 
+    def worst_case_probability(self, p, radius):
+        """``max(0, p - Delta(floor(radius)))``: changing ``rho`` features moves any probability by at most ``Delta(rho)``.
+
+        Levine & Feizi (AAAI 2020), Theorem 1: draws that keep none of the
+        changed features give identical ablated inputs. The same rounding slack
+        as :meth:`radius`, so ``worst_case_probability(pA, rho) > 1/2`` exactly
+        when ``rho <= radius(pA, 1 - pA)``.
+        """
+        p = np.asarray(p, dtype=np.float64)
+        rho = np.floor(np.asarray(radius, dtype=np.float64))
+        survive = self._survive()
+        idx = np.clip(np.nan_to_num(rho, nan=0.0, posinf=survive.size), 0, survive.size)
+        padded = np.append(survive, 0.0)
+        delta = 1.0 - padded[idx.astype(np.intp)]
+        return np.clip(p - delta - _SLACK, 0.0, 1.0)
+
 
 class SubspaceNoise(_MaskNoise):
     """Random ablation: each draw keeps ``n_keep`` of the d features, the rest get ``fill_value``.

@@ -77,3 +77,20 @@ class UniformNoise(AdditiveNoise):
         p_lower = np.asarray(p_lower, dtype=np.float64)
         p_upper = np.asarray(p_upper, dtype=np.float64)
         return self.scale * (p_lower - p_upper)
+
+    def worst_case_probability(self, p, radius):
+        """``max(0, p - radius / (2 scale))`` (Yang et al. 2020: total variation of the shifted cube).
+
+        Shifting the cube by ``delta`` moves at most ``||delta||_1 / (2 scale)``
+        of its mass, and a shift along one axis moves exactly that much (for
+        ``||delta||_1 <= 2 scale``), so the bound is the exact worst case.
+
+        Examples
+        --------
+        >>> from sksmooth import UniformNoise
+        >>> float(UniformNoise(scale=0.5).worst_case_probability(0.9, 0.4))
+        0.5
+        """
+        p = np.asarray(p, dtype=np.float64)
+        radius = np.asarray(radius, dtype=np.float64)
+        return np.clip(p - radius / (2.0 * self.scale), 0.0, 1.0)
