@@ -120,7 +120,7 @@ FIT_BAD = [
     ("continuous y", X, np.linspace(0, 1, 40), {}, ValueError, "continuous"),
     ("2-D y", X, np.c_[y, y], {}, ValueError, "1d array"),
     ("y of other length", X, y[:-1], {}, ValueError, "inconsistent"),
-    ("abstain label is a class", X, y - 1, {}, ValueError, "abstain_label"),
+    ("abstain label is a class", X, y - 1, {"abstain_label": -1}, ValueError, "abstain_label"),
     ("base without predict", X, y, {"estimator": NoPredict()}, ValueError, "predict"),
     ("noise is a number", X, y, {"noise": 0.25}, ValueError, "sample"),
     ("noise of wrong length", X, y, {"noise": GaussianNoise(sigma=[1.0, 1.0])}, ValueError,
@@ -208,7 +208,7 @@ def test_unknown_labels_from_the_base_and_unknown_labels_in_metrics(fitted):
             return np.full(np.asarray(X).shape[0], 7)
 
     clf = make(estimator=Liar()).fit(X, y)
-    with pytest.raises(ValueError, match="not one of the classes seen in fit"):
+    with pytest.raises(ValueError, match="Liar predicted .*7.*, which is not one of the labels"):
         clf.certify(X[:2])
     # Metrics: a label that is not the true one is simply wrong (abstentions are such labels).
     assert certified_accuracy(["a", "b"], ["a", "zzz"], [0.5, 0.5], at=0.1) == 0.5

@@ -42,7 +42,8 @@ def test_constant_classifier_radius_is_sigma_phi_inv_alpha_root(labels, n_sample
 def test_constant_classifier_probabilities_and_predictions():
     X = np.zeros((4, 2))
     y = np.array(["no", "yes", "no", "yes"])
-    clf = SmoothedClassifier(ConstantClassifier(label="yes"), n_samples=50, alpha=0.01,
+    # The base is trained on encoded labels (indices into classes_): "yes" is 1.
+    clf = SmoothedClassifier(ConstantClassifier(label=1), n_samples=50, alpha=0.01,
                              random_state=0).fit(X, y)
     np.testing.assert_array_equal(clf.predict_proba(X), [[0.0, 1.0]] * 4)
     np.testing.assert_array_equal(clf.predict(X), ["yes"] * 4)
@@ -168,7 +169,10 @@ def test_labels_and_abstention_dtype(labels):
     y_pred, radius = clf.certify(X)
     abstained = radius == 0
     assert abstained.any() and (~abstained).any()
-    assert all(v == -1 for v in y_pred[abstained])
+    # abstain_label="auto": a free value of the classes' own kind, and the classes' dtype kind.
+    assert clf.abstain_label_ == ("abstain" if labels.dtype.kind == "U" else -1)
+    assert y_pred.dtype.kind == labels.dtype.kind
+    assert all(v == clf.abstain_label_ for v in y_pred[abstained])
     assert set(y_pred[~abstained]) <= set(labels)
     assert set(clf.predict(X)) <= set(labels)
 
@@ -336,7 +340,7 @@ def test_single_class_rejected():
 def test_abstain_label_colliding_with_a_class():
     X = np.zeros((4, 2))
     with pytest.raises(ValueError, match="abstain_label=-1 is also a class"):
-        SmoothedClassifier().fit(X, [-1, 1, -1, 1])
+        SmoothedClassifier(abstain_label=-1).fit(X, [-1, 1, -1, 1])
     with pytest.raises(ValueError, match="abstain_label='none'"):
         SmoothedClassifier(abstain_label="none").fit(X, ["none", "a", "a", "none"])
     # A non-colliding label works, with an output dtype that holds it.
@@ -356,7 +360,7 @@ def test_warns_when_n_samples_can_never_certify(data):
 def test_base_estimator_predicting_unknown_label(data):
     X, y = data
     clf = SmoothedClassifier(ConstantClassifier(label=5), n_samples=10).fit(X, y)
-    with pytest.raises(ValueError, match="not one of the classes"):
+    with pytest.raises(ValueError, match="ConstantClassifier predicted .*5.*, which is not one of"):
         clf.predict(X[:2])
 
 
