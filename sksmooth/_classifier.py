@@ -140,8 +140,10 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         Most noisy rows passed to the base estimator in one call; bounds memory
         (each job holds at most two batches). None sizes batches in bytes from
         the row width and the model's output width (``n_classes`` scores per
-        row), from about 1 MiB up to 32 MiB per batch and never under one row
-        (see :func:`sksmooth._engine.auto_batch_size` for the bound).
+        row): from about 1 MiB up to 32 MiB of rows and outputs per batch,
+        never under one row, tuned while running; counting then holds about
+        128 MiB at most besides the inputs (for base models whose ``predict``
+        needs O(n_features + n_classes) memory per row).
     n_jobs : int, default=None
         Inputs are split across ``n_jobs`` jobs through
         ``sklearn.utils.parallel`` (threads by default; any joblib backend set
