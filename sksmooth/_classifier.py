@@ -395,7 +395,7 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         from . import __version__
 
         state = dict(state)
-        saved = state.pop("_sksmooth_version", "pre-0.2 (unknown)")
+        saved = state.pop("_sksmooth_version", "unknown (saved before versions were stored)")
         if saved != __version__:
             warnings.warn(
                 InconsistentVersionWarning(
