@@ -540,6 +540,18 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             )
         return idx
 
+    def _base_predict(self, X):
+        """The base estimator's predictions on the clean inputs, in the labels of ``y``.
+
+        ``estimator_`` itself predicts encoded labels (indices into ``classes_``);
+        the CLI and :class:`~sksmooth.plotting.CertifiedAccuracyDisplay` report
+        the clean accuracy from this.
+        """
+        X = self._validate_X(X)
+        net = _torch.skorch_net(self.estimator_)
+        vote = self._vote if net is None else _torch.numpy_vote(net)
+        return self.classes_[np.asarray(vote(X))]
+
     def _validate_X(self, X):
         self._check_fitted()
         with _numeric_hint():

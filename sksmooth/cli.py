@@ -241,7 +241,6 @@ def certify_command(args, out=None):
     if not args.no_standardize:
         scaler = StandardScaler().fit(X_train)
         X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
-    abstain = -1 if not any(c == -1 for c in classes.tolist()) else "abstain"
 
     source = args.csv or "breast-cancer (scikit-learn)"
     print(f"data: {source}: {X_train.shape[0]} train / {X_test.shape[0]} test rows, "
@@ -262,7 +261,6 @@ def certify_command(args, out=None):
             n_select=args.n_select,
             alpha=args.alpha,
             noise_augment=args.noise_augment,
-            abstain_label=abstain,
             batch_size=args.batch_size,
             n_jobs=args.n_jobs,
             random_state=args.random_state,
@@ -272,7 +270,7 @@ def certify_command(args, out=None):
         clf.fit(X_train, y_train)
         y_pred, radius = clf.certify(X_test)
         elapsed = time.perf_counter() - start
-        base_acc = float(np.mean(clf.estimator_.predict(X_test) == y_test))
+        base_acc = float(np.mean(clf._base_predict(X_test) == y_test))
         results.append((sigma, clf, y_pred, radius, base_acc, elapsed))
 
     top = max(r[3].max() for r in results)
@@ -294,7 +292,8 @@ def certify_command(args, out=None):
         )
         print(f"{label}={sigma:g}: base accuracy {base_acc:.3f}; certified accuracy {summary}; "
               f"average certified radius {average_certified_radius(y_test, y_pred, radius):.3f}; "
-              f"abstained {np.mean(_abstained(y_pred, abstain)):.1%}; {elapsed:.1f} s", file=out)
+              f"abstained {np.mean(_abstained(y_pred, clf.abstain_label_)):.1%}; {elapsed:.1f} s",
+              file=out)
 
     if args.output:
         os.makedirs(args.output, exist_ok=True)
@@ -302,8 +301,8 @@ def certify_command(args, out=None):
         with open(path, "w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             writer.writerow(["row", label, "y_true", "y_pred", "radius", "abstained"])
-            for sigma, _, y_pred, radius, _, _ in results:
-                abstained = _abstained(y_pred, abstain)
+            for sigma, fitted, y_pred, radius, _, _ in results:
+                abstained = _abstained(y_pred, fitted.abstain_label_)
                 for i in range(len(y_test)):
                     writer.writerow([i, sigma, y_test[i], y_pred[i], repr(float(radius[i])),
                                      int(abstained[i])])
