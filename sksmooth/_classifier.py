@@ -413,11 +413,13 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         and ``noise_`` (:meth:`_check_fitted`), so parameters changed with
         ``set_params`` after fit get the same errors as at fit.
         """
-        if not is_classifier(estimator):
+        # A skorch NeuralNet emitting class scores is a classifier by its output width
+        # (checked by _torch.fit_net); any other base must say it is one (StackingClassifier).
+        if not is_classifier(estimator) and _torch.skorch_net(estimator) is None:
             raise ValueError(
                 f"The base estimator {type(estimator).__name__} is not a classifier (its "
                 "estimator_type tag is not 'classifier', e.g. it is a regressor); "
-                "SmoothedClassifier needs a classifier (use SmoothedRegressor for regression)."
+                "SmoothedClassifier needs a classifier."
             )
         if self.n_jobs == 0:
             raise ValueError("n_jobs=0 runs nothing; pass None, a positive int, or -1 (all cores).")
