@@ -121,7 +121,8 @@ def test_loading_a_state_of_another_version_warns(fitted, saved):
     with pytest.warns(InconsistentVersionWarning, match="saved by sksmooth") as record:
         loaded.__setstate__(state)
     assert issubclass(record[0].category, SmoothingWarning)
-    assert record[0].message.original_sksmooth_version == (saved or "unknown (saved before versions were stored)")
+    expected = saved or "unknown (saved before versions were stored)"
+    assert record[0].message.original_sksmooth_version == expected
     _same(clf, loaded, X)  # the state itself is intact
 
 
