@@ -54,7 +54,8 @@ print("average certified radius:", round(average_certified_radius(y_test, y_pred
 # ----
 # The curve is exact (a step at every certified radius); the star marks the accuracy of
 # the base forest on the clean test rows.
-# (estimator_ is trained on encoded labels, 0 .. n_classes - 1: map them back by classes_.)
+# (``estimator_`` is trained on encoded labels, 0 .. n_classes - 1: map them back by
+# ``classes_``.)
 clean_accuracy = (smoothed.classes_[smoothed.estimator_.predict(X_test_t)] == y_test).mean()
 display = CertifiedAccuracyDisplay.from_predictions(
     y_test, y_pred, radius, name="random forest, sigma = 0.25", norm="l2",
