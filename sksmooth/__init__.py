@@ -2,7 +2,7 @@
 
 from ._classifier import SmoothedClassifier
 from ._regressor import SmoothedRegressor
-from ._warnings import SmoothingWarning
+from ._warnings import InconsistentVersionWarning, SmoothingWarning
 from .noise import BaseNoise, GaussianNoise
 from .noise import (
     BernoulliMaskNoise,
@@ -15,6 +15,7 @@ from .noise import (
 __version__ = "0.1.0"
 
 __all__ = ["SmoothedClassifier", "SmoothedRegressor", "GaussianNoise", "BaseNoise", "SmoothingWarning", "__version__"]
+__all__ += ["InconsistentVersionWarning"]
 __all__ += [
     "LaplaceNoise",
     "UniformNoise",

@@ -20,7 +20,9 @@ being built) plus one 256 KiB block of draws, whatever the number of inputs;
 per input only its counts are kept. The ``"outputs"`` reduction (order
 statistics for median smoothing, :func:`collect_outputs`) keeps every base
 output instead: its result is ``n_inputs x n_draws`` float64 (80 MB for 1,000
-inputs of 10,000 draws), on top of the same two batches.
+inputs of 10,000 draws), on top of the same two batches. With
+``batch_size=None`` a batch is sized in bytes from the row width and the
+model's output width (:func:`auto_batch_size`).
 """
 
 import inspect
@@ -35,10 +37,11 @@ from sklearn.utils.parallel import Parallel, delayed
 from ._random import generator
 from ._warnings import SmoothingWarning
 
-#: Most bytes of noisy rows in one batch when ``batch_size`` is None.
+#: Most bytes of one batch (its noisy rows and the base model's outputs on them)
+#: when ``batch_size`` is None.
 _AUTO_BATCH_BYTES = 32 * 2**20
 
-#: Bytes of noisy rows in the first batch when ``batch_size`` is None.
+#: Bytes of the first batch when ``batch_size`` is None.
 _FIRST_BATCH_BYTES = 1 * 2**20
 
 #: Build the next batch in a producer thread while the base model votes.
@@ -50,12 +53,33 @@ _OVERLAP = True
 _CHUNK_BYTES = 256 * 2**10
 
 
-def auto_batch_size(n_features):
-    """Most noisy rows per base-model call when the user gave none: about 32 MiB of float64.
+def row_bytes(n_features, n_classes):
+    """Bytes one noisy row costs in a batch: its float64 values and ``n_classes`` float64 outputs.
 
-    Within that cap the engine tunes the batch as it runs (:class:`_BatchTuner`).
+    A classifier's ``predict`` typically builds one score or probability per
+    class and row before taking the argmax (trees, forests, linear models), and
+    soft votes are ``n_classes`` scores per row, so the output width is counted
+    for hard votes too.
     """
-    return max(1024, _AUTO_BATCH_BYTES // (8 * max(1, n_features)))
+    return 8 * (max(1, n_features) + max(1, n_classes))
+
+
+def auto_batch_size(n_features, n_classes=2):
+    """Most noisy rows per base-model call when the user gave none: 32 MiB of rows and outputs.
+
+    ``max(1, 32 MiB // row_bytes(n_features, n_classes))``: never under one row,
+    so one very wide input (100,000 features: 41 rows) or a model with many
+    classes (500 classes, 5 features: 8,309 rows) stays within the budget.
+    Within that cap the engine tunes the batch as it runs (:class:`_BatchTuner`).
+
+    Memory bound (``batch_size=None``): besides the inputs and the per-input
+    totals, counting holds at most two batches of noisy rows, one 256 KiB
+    block of draws and the base model's outputs on one batch plus our copy of
+    them, so about ``4 * 32 MiB = 128 MiB`` for base models whose ``predict``
+    allocates O(n_features + n_classes) per row (tested with tracemalloc in
+    ``tests/test_engine.py``).
+    """
+    return max(1, _AUTO_BATCH_BYTES // row_bytes(n_features, n_classes))
 
 
 class _BatchTuner:
@@ -65,18 +89,18 @@ class _BatchTuner:
     batches that fit the L2 cache, a forest on large ones that spread its
     per-call overhead (the gain from one doubling is small, from thirty-two
     doublings large). So the engine times both ends, about 1 MiB of noisy rows
-    and :func:`auto_batch_size` (32 MiB), each on two batches, by the CPU time
+    and outputs and :func:`auto_batch_size` (32 MiB), each on two batches, by the CPU time
     per row (base model and noise), and keeps the faster. Only speed depends
     on it, never results.
     """
 
-    def __init__(self, n_features, batch_size):
+    def __init__(self, n_features, batch_size, n_classes=2):
         if batch_size is not None:
             self.first = self.cap = self.size = batch_size
             self.settled = True
             return
-        cap = auto_batch_size(n_features)
-        self.first = min(cap, max(1024, _FIRST_BATCH_BYTES // (8 * max(1, n_features))))
+        cap = auto_batch_size(n_features, n_classes)
+        self.first = min(cap, max(1, _FIRST_BATCH_BYTES // row_bytes(n_features, n_classes)))
         # The largest doubling of the first size within the cap.
         self.cap = self.first * 2 ** int(np.log2(cap / self.first))
         self.ladder = [self.first, self.cap] if self.cap > self.first else [self.first]
@@ -365,7 +389,8 @@ class _Accumulator:
             for a, b in zip(bounds[:-1], bounds[1:]):
                 i = owner[a]
                 scores[a] += self.totals[i]
-                self.totals[i] = np.add.accumulate(scores[a:b], axis=0)[-1]
+                np.add.accumulate(scores[a:b], axis=0, out=scores[a:b])  # in place: no copy
+                self.totals[i] = scores[b - 1]
             return
         if self.totals is not None and self.totals.dtype.kind == "f":
             raise ValueError("The vote function mixed class indices and scores.")
@@ -426,7 +451,7 @@ def _count_group(vote, X, noise, n_draws, seeds, n_classes, batch, dtype, progre
     """
     n_inputs, n_features = X.shape
     total = n_inputs * n_draws
-    tuner = _BatchTuner(n_features, batch)
+    tuner = _BatchTuner(n_features, batch, n_classes)
     cap = min(tuner.cap, total)
     producer = _Producer(X, noise, n_draws, seeds)
     if reduction == "outputs":

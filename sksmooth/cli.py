@@ -233,16 +233,6 @@ def _split(data, args):
     return train, test
 
 
-def _free_label(classes):
-    """The abstain label: -1 (or below every class) for ints, "abstain" for strings."""
-    if classes.dtype.kind in "iu":
-        return -1 if -1 not in classes.tolist() else int(classes.min()) - 1
-    label = "abstain"
-    while label in classes.tolist():
-        label = f"({label})"
-    return label
-
-
 def _make_estimator(name, random_state):
     import importlib
 
@@ -449,7 +439,6 @@ def certify_command(args, out=None):
                         "numeric columns only")
     X_train, X_test = encoder.transform(data, train), encoder.transform(data, test)
     y_train, y_test = data.y[train], data.y[test]
-    abstain = _free_label(classes)
     _describe_data(out, data, encoder, args, len(train), len(test), classes.shape[0])
 
     label = NOISES[args.noise][1]
@@ -479,7 +468,6 @@ def certify_command(args, out=None):
             n_select=args.n_select,
             alpha=args.alpha,
             noise_augment=args.noise_augment,
-            abstain_label=abstain,
             batch_size=args.batch_size,
             n_jobs=args.n_jobs,
             random_state=args.random_state,
@@ -493,12 +481,13 @@ def certify_command(args, out=None):
                 from None
         y_pred, radius, exact = _certify(clf, X_test, args.method)
         elapsed = time.perf_counter() - begin
-        base_acc = float(np.mean(clf.estimator_.predict(X_test) == y_test))
+        base_acc = float(np.mean(clf.predict_base(X_test) == y_test))
         cap = None if exact else _mc_cap(clf.noise_, args.n_samples, args.alpha)
         results.append({"level": level, "y_pred": y_pred, "radius": radius,
                         "base_accuracy": base_acc, "seconds": elapsed, "exact": exact,
                         "cap": cap})
     norm = clf.noise_.norm
+    abstain = clf.abstain_label_
     units = _units(args, norm)
     exact = all(res["exact"] for res in results)
 

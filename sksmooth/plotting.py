@@ -217,7 +217,7 @@ class CertifiedAccuracyDisplay:
             Radii at which to evaluate; None gives the exact step curve.
         clean_accuracy : bool or float, default=True
             True marks the base estimator's accuracy on the clean inputs
-            (``estimator_.predict``, no noise, no certificate) at radius 0; a
+            (its prediction, no noise, no certificate) at radius 0; a
             float marks that value; False or None marks nothing.
         name : str, default=None
             Legend label; None uses ``"sigma = <sigma>"`` when the noise has a
@@ -235,8 +235,7 @@ class CertifiedAccuracyDisplay:
         smoothed, Xt = _final_smoothed(estimator, X)
         y_pred, radius = smoothed.certify(Xt)
         if clean_accuracy is True:
-            base = np.asarray(smoothed.estimator_.predict(smoothed._to_base_input(
-                smoothed._validate_X(Xt))))
+            base = smoothed.predict_base(Xt)  # in the labels of y (estimator_ sees encoded ones)
             clean_accuracy = float(np.mean([a == b for a, b in zip(base.tolist(),
                                                                     np.asarray(y).tolist())]))
         elif clean_accuracy is False:

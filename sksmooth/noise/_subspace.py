@@ -129,8 +129,12 @@ class SubspaceNoise(_MaskNoise):
     Notes
     -----
     The base model should be trained on ablated inputs (``noise_augment > 0``,
-    ideally several copies). A radius of 0 (``pA`` above 1/2 but changing one
-    feature could already flip the vote) is reported as an abstention.
+    ideally several copies). A radius of 0 with a class (``pA_lower`` above 1/2
+    but changing one feature could already flip the vote) is not an
+    abstention: the class is certified at ``x`` itself (the smoothed
+    classifier returns it there with probability at least ``1 - alpha``), just
+    not robust to any changed feature. The classifier abstains only where
+    ``pA_lower <= 1/2``.
 
     Examples
     --------

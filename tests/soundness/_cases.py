@@ -184,7 +184,7 @@ def _certify_sequential(clf, X):
     """
     r = float(clf.noise_.radius(0.8, 0.2))
     y_pred = clf.predict_certified(X, radius=r)
-    certified = np.fromiter((p != clf.abstain_label for p in y_pred.tolist()), bool,
+    certified = np.fromiter((p != clf.abstain_label_ for p in y_pred.tolist()), bool,
                             count=len(y_pred))
     return y_pred, np.where(certified, r, 0.0)
 
@@ -352,7 +352,7 @@ def run_certify_case(case, *, path="monte carlo CERTIFY", alpha=0.05, seeds=(0, 
         truth = rule if spec.truth is None else spec.truth(clf, rule)
         label_true, exact = case.exact(truth, noise, X)
         y_pred, radius = spec.certify(clf, X)
-        ok = y_pred != clf.abstain_label
+        ok = y_pred != clf.abstain_label_
         bad = ok & ((y_pred != label_true) | (radius > exact))
         points += X.shape[0]
         certified += int(ok.sum())
@@ -386,7 +386,7 @@ def run_predict_case(case, *, alpha=0.05, seeds=(0, 1, 2), n_samples=500, data_s
         clf = SmoothedClassifier(base, noise, n_samples=n_samples, alpha=alpha,
                                  noise_augment=0, random_state=seed).fit(X, label)
         y_pred = clf.predict_certified(X)
-        ok = y_pred != clf.abstain_label
+        ok = y_pred != clf.abstain_label_
         points += X.shape[0]
         answered += int(ok.sum())
         overclaims += int((ok & (y_pred != label)).sum())
@@ -440,7 +440,7 @@ def run_linear_attack_case(case, *, n_points=12, alpha=1e-5, n_samples=2000, see
     scale = noise_scale(clf.noise_)
     out = {"case": case.name, "attacks": 0, "inside_found": 0, "outside_found": 0,
            "outside_tried": 0, "candidates": 0, "confirmations": 0}
-    for i in np.flatnonzero(y_pred != clf.abstain_label):
+    for i in np.flatnonzero(y_pred != clf.abstain_label_):
         if noise.norm == "l0":
             # Integer radii: the certificate covers radius[i] changes; exact + 1 flips g.
             where_dist = (("inside", radius[i]), ("outside", exact[i] + 1))
@@ -473,7 +473,7 @@ def run_nonlinear_attack_case(name, *, n_points=12, alpha=1e-3, n_samples=2000, 
     y_pred, radius = clf.certify(X_test)
     out = {"case": name, "alpha": alpha, "attacks": 0, "certified": 0, "inside_found": 0,
            "candidates": 0, "confirmations": 0, "reach_found": 0, "ratios": []}
-    for i in np.flatnonzero(y_pred != clf.abstain_label):
+    for i in np.flatnonzero(y_pred != clf.abstain_label_):
         out["certified"] += 1
         inside = smoothed_attack(clf, X_test[i], y_pred[i], radius[i] * (1 - 1e-9), seed=int(i),
                                  n_draws=n_draws)
