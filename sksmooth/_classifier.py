@@ -20,7 +20,7 @@ from sklearn.utils.metadata_routing import (
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_method_params, check_is_fitted, validate_data
 
-from . import _random, _torch, linear
+from . import _random, _torch, _trees, linear
 from ._engine import count_votes, float32_exact
 from ._stats import binom_test_half, clopper_pearson_lower, hoeffding_lower
 from ._warnings import SmoothingWarning
@@ -101,7 +101,9 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         where one exists and sampling elsewhere. Closed forms exist for linear
         base models (see :mod:`sksmooth.linear`): binary ones under any noise
         with :meth:`~sksmooth.BaseNoise.dual_norm`, multiclass ones under
-        Gaussian noise. There every method is exact and deterministic (no
+        Gaussian noise; and for tree models under noise with independent
+        coordinates (decision trees, forests with ``vote="soft"``, binary
+        stump / no-interaction boosting: :mod:`sksmooth._trees`). There every method is exact and deterministic (no
         ``alpha``); ``predict_proba`` samples where the noise gives no exact
         probability (binary non-Gaussian noise).
     abstain_label : object, default=-1
@@ -175,8 +177,10 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     >>> y_pred, radius = clf.certify(X[400:405])
     >>> y_pred
     array([0, 1, 1, 1, 1])
-    >>> radius.round(2)
-    array([0.62, 0.48, 0.59, 0.62, 0.62])
+    >>> radius.round(2)  # exact: a tree under Gaussian noise has a closed form
+    array([1.55, 0.6 , 0.87, 0.91, 1.16])
+    >>> clf.certification_
+    'exact-tree'
     """
 
     _parameter_constraints = {
@@ -355,7 +359,26 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             self.estimator_, self.noise_, self.classes_, probe,
             lambda: self.estimator_.decision_function(self._to_base_input(probe)),
         )
+        if self._exact is None:  # tree closed forms (sksmooth/_trees.py)
+            self._exact, reason = _trees.exact_smoothing(
+                self.estimator_, self.noise_, self.classes_, self.vote, probe,
+                lambda: self.estimator_.decision_function(self._to_base_input(probe)),
+            )
+            self._exact_reason = None if reason is None else f"{self._exact_reason}; {reason}"
         return self
+
+    @property
+    def certification_(self):
+        """The path :meth:`certify` takes: a closed form's name, or ``"monte_carlo"``.
+
+        ``"exact-linear"`` (:mod:`sksmooth.linear`), ``"exact-tree"``,
+        ``"exact-soft-tree"``, ``"exact-soft-forest"``, ``"exact-additive"``
+        (tree models, user guide "Exact certificates for trees"), or
+        ``"monte_carlo"`` where no closed form applies or ``method="monte_carlo"``.
+        """
+        check_is_fitted(self)
+        exact = None if self.method == "monte_carlo" else getattr(self, "_exact", None)
+        return "monte_carlo" if exact is None else exact.kind
 
     # -------------------------------------------------------------- internals
     def _to_base_input(self, X):

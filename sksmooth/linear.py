@@ -377,6 +377,9 @@ class ExactLinearSmoothing:
         :meth:`~sksmooth.BaseNoise.gaussian_covariance` (multiclass).
     """
 
+    #: Name reported by ``SmoothedClassifier.certification_``.
+    kind = "exact-linear"
+
     def __init__(self, coef, intercept, noise):
         self.coef = coef
         self.intercept = intercept

@@ -1,0 +1,717 @@
+"""Exact smoothed tree models under product noise: leaf boxes and additive ensembles.
+
+A fitted tree partitions the input space into axis-aligned boxes (its leaves).
+Under additive noise with independent coordinates (a noise that declares
+``independent_coordinates``, with the marginal CDF ``marginal_cdf``)
+``P[x + eps in box] = prod_f P[l_f - x_f < eps_f < u_f - x_f]``, so the smoothed
+classifier is computed exactly, without sampling (DESIGN.md section 6):
+
+* a decision tree (hard vote): a class's probability is the sum over its leaves;
+* a tree or forest with ``vote="soft"``: the expected ``predict_proba`` is the
+  mean over trees of ``sum_leaves value x P[box]`` (Salman et al., NeurIPS 2019,
+  certify the same radius formulas on expected scores);
+* an additive binary ensemble (gradient-boosted stumps, histogram boosting
+  with ``interaction_cst="no_interactions"``): the score is a sum of
+  independent one-feature step functions; ``P[F > 0]`` is bounded from both
+  sides by dynamic programming over a score grid, rounding every term down
+  (lower bound) or up (upper bound) (Horvath et al., NeurIPS 2022,
+  "(De-)Randomized Smoothing for Decision Stump Ensembles").
+
+Splits are read as scikit-learn evaluates them: trees, forests and
+``GradientBoostingClassifier`` compare ``float32(x_f) <= threshold``, which is
+``x_f < b`` (or ``<= b`` on a tie that rounds down) for the float32 rounding
+boundary ``b`` of the threshold (:func:`split_boundary`); histogram boosting
+compares the float64 value with ``num_threshold``. Every probability is an
+interval ``[lower, upper]`` that holds in floating point: arguments of the CDF
+are rounded outwards, each CDF value is allowed a relative error ``_REL``, and
+sums and products are widened by their rounding bounds, so ``pA`` is never
+over- and ``pB`` never under-stated; small probabilities are computed from the
+near tail directly, never as ``1 -`` a sum.
+"""
+
+import numpy as np
+from sklearn.ensemble import (
+    ExtraTreesClassifier,
+    GradientBoostingClassifier,
+    HistGradientBoostingClassifier,
+    RandomForestClassifier,
+)
+from sklearn.tree import DecisionTreeClassifier, ExtraTreeClassifier
+
+_EPS = np.finfo(np.float64).eps
+
+#: Relative error allowed on each CDF or survival value: scipy's normal tails are
+#: within 2.4e-13 of mpmath for |z| <= 38 (where they underflow), Laplace within
+#: 2e-16 (measured; tests/test_trees.py checks 5e-13 on a grid).
+_REL = 1e-12
+
+#: Floor added to every upper bound, so a probability that underflows is still bounded.
+_TINY = 1e-300
+
+#: Grid cells of the dynamic program over the additive score (its rounding gap shrinks as 1/G).
+GRID = 4096
+
+#: Largest ``n_inputs x n_columns`` block evaluated at once (bounds memory).
+_BLOCK = 2**18
+
+#: Relative slack on the additive score covering the float sums of scikit-learn and ours.
+_SCORE_SLACK = 1e-9
+
+
+# ---------------------------------------------------------------- splits
+def split_boundary(threshold):
+    """Real-number form of scikit-learn's split ``float32(x) <= threshold``.
+
+    float32 rounding (to nearest, ties to even) is monotone, so
+    ``float32(x) <= t`` iff ``x < b``, or ``x == b`` and ``closed``, where ``b``
+    is the midpoint between ``T``, the largest float32 ``<= t``, and the next
+    float32 above it; ``closed`` says whether ``b`` itself rounds down to ``T``.
+
+    Parameters
+    ----------
+    threshold : array-like of float
+        float64 thresholds (``tree_.threshold``).
+
+    Returns
+    -------
+    boundary : ndarray of float64
+    closed : ndarray of bool
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksmooth._trees import split_boundary
+    >>> b, closed = split_boundary([0.1])
+    >>> x = np.nextafter(b, [-np.inf, np.inf])  # the float64 neighbours of b
+    >>> (np.float32(x) <= 0.1).tolist(), bool(closed[0]) == bool(np.float32(b[0]) <= 0.1)
+    ([True, False], True)
+    """
+    t = np.atleast_1d(np.asarray(threshold, dtype=np.float64))
+    with np.errstate(over="ignore"):
+        low = t.astype(np.float32)
+        low = np.where(low.astype(np.float64) > t, np.nextafter(low, np.float32(-np.inf)), low)
+        high = np.nextafter(low, np.float32(np.inf))
+        top = np.float64(np.finfo(np.float32).max)
+        half_ulp = 2.0**103  # half the spacing of float32 at its largest binade
+        lo64, hi64 = low.astype(np.float64), high.astype(np.float64)
+        b = np.where(np.isinf(high) & (high > 0), top + half_ulp,
+                     np.where(np.isinf(low) & (low < 0), -(top + half_ulp), 0.5 * (lo64 + hi64)))
+        b = np.where(t == np.inf, t, b)  # everything but NaN goes left
+        closed = b.astype(np.float32) <= t
+    return b, closed
+
+
+def _goes_left(x, b, closed):
+    """scikit-learn's routing of clean values ``x`` at boundaries ``(b, closed)`` (NaN: False)."""
+    return (x < b) | ((x == b) & closed)
+
+
+class _Table:
+    """Boundaries per feature, sorted, with ``-inf`` first and ``+inf`` last."""
+
+    def __init__(self, n_features, pairs):
+        # pairs: (feature, boundary, closed) for every split of the model
+        self.n_features = n_features
+        self.start = np.zeros(n_features + 1, dtype=np.intp)
+        feats, bounds, closed = [], [], []
+        for f in range(n_features):
+            seen = {}
+            for b, c in pairs.get(f, ()):
+                seen[float(b)] = bool(c)
+            values = sorted(v for v in seen if np.isfinite(v))
+            row = [(-np.inf, False)] + [(v, seen[v]) for v in values] + [(np.inf, True)]
+            feats += [f] * len(row)
+            bounds += [v for v, _ in row]
+            closed += [c for _, c in row]
+            self.start[f + 1] = len(bounds)
+        self.feature = np.asarray(feats, dtype=np.intp)
+        self.bound = np.asarray(bounds, dtype=np.float64)
+        self.closed = np.asarray(closed, dtype=bool)
+
+    def index(self, f, b):
+        """Table index of boundary ``b`` of feature ``f``."""
+        lo, hi = self.start[f], self.start[f + 1]
+        return int(lo + np.searchsorted(self.bound[lo:hi], b))
+
+
+# ------------------------------------------------------ interval probabilities
+class _Marginals:
+    """CDF values of the noise at every (input, boundary) pair, rounded outwards.
+
+    ``t = b - x`` is rounded to float64; the true value lies between ``t_dn``
+    and ``t_up`` (``t`` widened outwards), at which the CDF and survival
+    function are evaluated (once per input and boundary, shared by all leaves).
+    """
+
+    def __init__(self, noise, table, X, noised):
+        self.X = X
+        pos = np.full(table.n_features, -1, dtype=np.intp)
+        pos[noised] = np.arange(noised.shape[0])
+        self.noised_feature = pos >= 0
+        self.coord = pos[table.feature]
+        cols = self.coord >= 0
+        t = table.bound[cols] - X[:, table.feature[cols]]
+        n = X.shape[0]
+        self.t_dn = np.full((n, table.bound.shape[0]), np.nan)
+        self.t_up = np.full_like(self.t_dn, np.nan)
+        self.cdf_dn, self.sf_dn = np.zeros_like(self.t_dn), np.zeros_like(self.t_dn)
+        self.cdf_up, self.sf_up = np.zeros_like(self.t_dn), np.zeros_like(self.t_dn)
+        if cols.any():
+            # The true b - x lies within one rounding of t; widening by 4 eps |t| more also
+            # covers a family's own rounding of t / scale, so the argument is bracketed.
+            widen = np.where(np.isfinite(t), 4 * _EPS * np.abs(t), 0.0)
+            t_dn = np.nextafter(t - widen, -np.inf)
+            t_up = np.nextafter(t + widen, np.inf)
+            coord = np.broadcast_to(self.coord[cols], t.shape)
+            self.t_dn[:, cols], self.t_up[:, cols] = t_dn, t_up
+            with np.errstate(over="ignore"):  # +-max float / scale: the CDF is 0 or 1 there
+                self.cdf_dn[:, cols], self.sf_dn[:, cols] = noise.marginal_cdf(t_dn, coord)
+                self.cdf_up[:, cols], self.sf_up[:, cols] = noise.marginal_cdf(t_up, coord)
+        self.table = table
+
+    def interval(self, feature, lo, hi, nan_ok=None):
+        """Bounds on ``P[lo < x_f + eps_f < hi]`` for columns ``(feature, lo, hi)`` (table indices).
+
+        Un-noised features: 0 or 1 from the clean value by scikit-learn's rule;
+        a NaN value: ``nan_ok`` (whether missing values take this path).
+        """
+        lower_in = _interval(self.t_up[:, lo], self.cdf_up[:, lo], self.sf_up[:, lo],
+                             self.t_dn[:, hi], self.cdf_dn[:, hi], self.sf_dn[:, hi], -1)
+        upper_out = _interval(self.t_dn[:, lo], self.cdf_dn[:, lo], self.sf_dn[:, lo],
+                              self.t_up[:, hi], self.cdf_up[:, hi], self.sf_up[:, hi], +1)
+        empty = ~(self.t_up[:, lo] < self.t_dn[:, hi])
+        lower_in = np.where(empty, 0.0, lower_in)
+        x = self.X[:, feature]
+        tb, tc = self.table.bound, self.table.closed
+        clean = (~_goes_left(x, tb[lo], tc[lo]) & _goes_left(x, tb[hi], tc[hi])).astype(float)
+        fixed = ~self.noised_feature[feature]
+        lower = np.where(fixed, clean, lower_in)
+        upper = np.where(fixed, clean, upper_out)
+        missing = np.isnan(x)
+        if missing.any():
+            ok = (np.ones(feature.shape, bool) if nan_ok is None else nan_ok).astype(float)
+            ok = np.broadcast_to(ok, x.shape)
+            lower, upper = np.where(missing, ok, lower), np.where(missing, ok, upper)
+        return lower, upper
+
+
+def _interval(ta, cdfa, sfa, tb, cdfb, sfb, direction):
+    """``P[a < eps < b]`` from the near tail, widened by its error in ``direction`` (-1 or +1).
+
+    ``a >= 0``: ``sf(a) - sf(b)``; ``b <= 0``: ``cdf(b) - cdf(a)``; else
+    ``(1 - cdf(a)) - sf(b)``. Each value is ``m - m'`` with both terms off by at
+    most ``_REL`` relative, so the error is below ``(2 _REL + 4 eps) m``.
+    """
+    right = ta >= 0
+    left = tb <= 0
+    value = np.where(right, sfa - sfb, np.where(left, cdfb - cdfa, (1.0 - cdfa) - sfb))
+    scale = np.where(right, sfa, np.where(left, cdfb, 1.0))
+    value = value + direction * (2 * _REL + 4 * _EPS) * scale
+    return np.clip(value, 0.0, 1.0)
+
+
+def _round_sum(lower, upper, n_terms):
+    """Widen sums (or products) of ``n_terms`` non-negative floats by their rounding bound.
+
+    Higham, Accuracy and Stability of Numerical Algorithms, eq. 3.5 / Lemma 3.1:
+    relative error at most ``n u / (1 - n u)``; ``(n + 2) eps`` covers it.
+    """
+    rel = (n_terms + 2) * _EPS
+    return lower * (1.0 - rel), np.minimum(upper * (1.0 + rel) + _TINY, 1.0)
+
+
+# ------------------------------------------------------------- leaf boxes
+class _Leaves:
+    """The leaf boxes of one or more trees over one boundary table."""
+
+    def __init__(self, trees, table, n_features):
+        self.table = table
+        cons_feat, cons_lo, cons_hi, cons_nan, leaf_of = [], [], [], [], []
+        values = []
+        for k, tree in enumerate(trees):
+            for node, box in _walk(tree, table, n_features):
+                for f, (lo, hi, ok) in box.items():
+                    cons_feat.append(f), cons_lo.append(lo), cons_hi.append(hi)
+                    cons_nan.append(ok), leaf_of.append(len(values))
+                values.append((k, node))
+        self.leaf_tree = np.array([k for k, _ in values], dtype=np.intp)
+        self.leaf_node = np.array([n for _, n in values], dtype=np.intp)
+        self.n_leaves = len(values)
+        self.feature = np.asarray(cons_feat, dtype=np.intp)
+        self.lo = np.asarray(cons_lo, dtype=np.intp)
+        self.hi = np.asarray(cons_hi, dtype=np.intp)
+        self.nan_ok = np.asarray(cons_nan, dtype=bool)
+        leaf_of = np.asarray(leaf_of, dtype=np.intp)
+        # Padded (n_leaves, depth) index into the constraint columns; column -1 is "1".
+        counts = np.bincount(leaf_of, minlength=self.n_leaves)
+        self.depth = max(int(counts.max()) if counts.size else 0, 1)
+        self.slots = np.full((self.n_leaves, self.depth), len(cons_feat), dtype=np.intp)
+        order = np.argsort(leaf_of, kind="stable")
+        rank = np.arange(order.size) - np.repeat(np.cumsum(counts) - counts, counts)
+        self.slots[leaf_of[order], rank] = order
+
+    def probabilities(self, marginals):
+        """Bounds on ``P[x + eps in leaf]``, shape (n_inputs, n_leaves) each."""
+        lower, upper = marginals.interval(self.feature, self.lo, self.hi, self.nan_ok)
+        one = np.ones((lower.shape[0], 1))
+        lower = np.hstack([lower, one])[:, self.slots].prod(axis=2)
+        upper = np.hstack([upper, one])[:, self.slots].prod(axis=2)
+        return _round_sum(lower, upper, self.depth)
+
+
+def _walk(tree, table, n_features):
+    """``(leaf node, {feature: (lo index, hi index, missing values go here)})`` of a tree."""
+    t = tree.tree_
+    left, right, feature = t.children_left, t.children_right, t.feature
+    boundary, closed = split_boundary(t.threshold)
+    missing_left = getattr(t, "missing_go_to_left", np.zeros(t.node_count, dtype=np.uint8))
+    stack = [(0, {})]
+    while stack:
+        node, box = stack.pop()
+        if left[node] == -1:
+            yield node, box
+            continue
+        f = int(feature[node])
+        j = table.index(f, boundary[node])
+        lo, hi, ok = box.get(f, (table.start[f], table.start[f + 1] - 1, True))
+        go_left = bool(missing_left[node])
+        stack.append((int(right[node]), {**box, f: (max(lo, j), hi, ok and not go_left)}))
+        stack.append((int(left[node]), {**box, f: (lo, min(hi, j), ok and go_left)}))
+
+
+def _splits(trees):
+    pairs = {}
+    for tree in trees:
+        t = tree.tree_
+        internal = t.children_left != -1
+        b, c = split_boundary(t.threshold[internal])
+        for f, bb, cc in zip(t.feature[internal], b, c):
+            pairs.setdefault(int(f), []).append((bb, cc))
+    return pairs
+
+
+def _class_columns(classes, est_classes):
+    cols = np.searchsorted(classes, est_classes)
+    cols = np.minimum(cols, classes.shape[0] - 1)
+    if np.any(classes[cols] != est_classes):
+        return None
+    return cols
+
+
+# --------------------------------------------------------------- the models
+class _ExactBase:
+    """Shared interface: class indices refer to the smoothed classifier's ``classes_``."""
+
+    kind = None
+
+    def __init__(self, noise, n_features, n_classes):
+        self.noise = noise
+        self.n_features = n_features
+        self.n_classes = n_classes
+        self.noised = noise.feature_indices(n_features)
+
+    def _blocks(self, X, width):
+        step = max(1, _BLOCK // max(1, width))
+        for start in range(0, X.shape[0], step):
+            yield slice(start, start + step)
+
+    def predict_proba(self, X):
+        """Exact smoothed class probabilities (mid-points of the certified bounds)."""
+        lower, upper = self.bounds(X)
+        mid = 0.5 * (lower + upper)
+        return mid / mid.sum(axis=1, keepdims=True)
+
+    def predict(self, X):
+        """Class indices of the exact smoothed classifier (the argmax of :meth:`predict_proba`)."""
+        return np.argmax(self.predict_proba(X), axis=1)
+
+    #: The class scores sum to 1 (hard votes, and soft votes of normalised leaves).
+    complement = True
+
+    def _tight_bounds(self, X):
+        """:meth:`bounds`, each lower bound also raised to ``1 - sum of the others' upper``.
+
+        Near 1 that complement is far more precise than the direct sum (each
+        term's error is relative to the small upper bounds); both are valid.
+        """
+        lower, upper = self.bounds(X)
+        if not self.complement:
+            return lower, upper
+        rest = upper.sum(axis=1, keepdims=True) - upper
+        rest = rest * (1.0 + (self.n_classes + 2) * _EPS)
+        slack = (self.n_classes + 2) * _EPS * getattr(self, "n_trees", 1)
+        comp = np.nextafter(1.0 - rest - slack, -np.inf)
+        return np.maximum(lower, np.clip(comp, 0.0, 1.0)), upper
+
+    def certify(self, X):
+        """Top class (largest lower bound), radius ``noise.radius(pA_lower, pB_upper)``, abstain.
+
+        ``pA_lower`` is the larger of the direct lower bound and ``1 -`` the
+        others' upper bounds (rounded down); ``pB_upper`` is the largest upper
+        bound over the other classes, computed directly (and at most
+        ``1 - pA_lower``, rounded up); abstain where ``pA_lower <= pB_upper``.
+        """
+        lower, upper = self._tight_bounds(X)
+        rows = np.arange(X.shape[0])
+        top = np.argmax(lower, axis=1)
+        p_lower = lower[rows, top]
+        others = upper.copy()
+        others[rows, top] = -np.inf
+        p_upper = np.minimum(others.max(axis=1), np.nextafter(1.0 - p_lower, 2.0))
+        p_upper = np.maximum(p_upper, 0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            radius = np.asarray(self.noise.radius(p_lower, p_upper), dtype=np.float64)
+        abstain = (p_lower <= p_upper) | ~(radius > 0)
+        return top, np.where(abstain, 0.0, radius), abstain
+
+
+class ExactTreeSmoothing(_ExactBase):
+    """Smoothed trees in closed form: hard vote of one tree, or soft vote of one or many.
+
+    Built by :func:`exact_smoothing`. ``weights[leaf, c]`` is the leaf's vote
+    for class ``c`` (hard: 1 for its argmax class; soft: its normalised
+    ``value``) divided by the number of trees, so a class's smoothed score is
+    ``sum_leaves weights x P[box]``.
+    """
+
+    def __init__(self, noise, n_features, n_classes, leaves, weights, n_trees, soft):
+        super().__init__(noise, n_features, n_classes)
+        self.leaves = leaves
+        self.weights = weights
+        self.n_trees = n_trees
+        self.soft = soft
+        self.kind = "exact-soft-forest" if soft and n_trees > 1 else (
+            "exact-soft-tree" if soft else "exact-tree")
+
+    def bounds(self, X):
+        """Certified bounds on each class's smoothed probability (or expected score)."""
+        X = np.asarray(X, dtype=np.float64)
+        lower = np.zeros((X.shape[0], self.n_classes))
+        upper = np.zeros_like(lower)
+        leaves = self.leaves
+        width = leaves.feature.shape[0] + leaves.table.bound.shape[0] + leaves.slots.size
+        for rows in self._blocks(X, width):
+            marg = _Marginals(self.noise, self.leaves.table, X[rows], self.noised)
+            p_lo, p_hi = self.leaves.probabilities(marg)
+            lower[rows] = p_lo @ self.weights
+            upper[rows] = p_hi @ self.weights
+        # One product per term, a sum over the leaves, the forest's division by n_trees.
+        n_terms = self.leaves.n_leaves + 2 * self.n_trees + 2
+        lower, upper = _round_sum(lower, upper, n_terms)
+        return np.clip(lower, 0.0, 1.0), np.clip(upper, 0.0, 1.0)
+
+
+class ExactAdditiveSmoothing(_ExactBase):
+    """Binary additive ensemble ``F(x) = c + sum_f h_f(x_f)`` in closed form (dynamic program).
+
+    Built by :func:`exact_smoothing`. ``cells[f]`` are the values of ``h_f`` on
+    the cells between consecutive boundaries of feature ``f``; ``missing[f]``
+    its value at NaN. Class 1 wins where ``F > 0`` (histogram boosting) or
+    ``F >= 0`` (gradient boosting); the bounds hold for both, since they count
+    ``|F| <= tol`` (the rounding of the float sums) on the conservative side.
+    """
+
+    kind = "exact-additive"
+
+    def __init__(self, noise, n_features, table, constant, cells, missing, grid=GRID):
+        super().__init__(noise, n_features, 2)
+        self.table = table
+        self.constant = constant
+        self.cells = cells
+        self.missing = missing
+        self.grid = grid
+        span = sum(float(np.ptp(v)) for v in cells.values())
+        scale = abs(constant) + sum(float(np.max(np.abs(v))) for v in cells.values())
+        self.tol = _SCORE_SLACK * max(scale, 1.0)
+        self.step = span / grid if span > 0 else 1.0
+
+    def _feature_pmfs(self, X):
+        """Per feature: cell values and bounds on the cells' probabilities (or a fixed value)."""
+        marg = _Marginals(self.noise, self.table, X, self.noised)
+        fixed = np.full(X.shape[0], self.constant)
+        noisy = []
+        for f, values in self.cells.items():
+            start = self.table.start[f]
+            k = np.arange(values.shape[0])
+            feat = np.full(k.shape, f)
+            lower, upper = marg.interval(feat, start + k, start + k + 1)
+            x = X[:, f]
+            nan = np.isnan(x)
+            if marg.noised_feature[f]:
+                ok = ~nan
+                fixed[nan] += self.missing[f]
+                noisy.append((values, np.where(ok[:, None], lower, 0.0),
+                              np.where(ok[:, None], upper, 0.0), ok))
+            else:
+                cell = np.argmax(lower > 0.5, axis=1)
+                fixed += np.where(nan, self.missing[f], values[cell])
+        return fixed, noisy
+
+    def bounds(self, X):
+        """Certified bounds on ``P[class 0]`` and ``P[class 1]`` (column order of ``classes_``)."""
+        X = np.asarray(X, dtype=np.float64)
+        out_lo = np.zeros((X.shape[0], 2))
+        out_hi = np.zeros_like(out_lo)
+        width = self.table.bound.shape[0] * 8 + 4 * self.grid
+        for rows in self._blocks(X, width):
+            lo, hi = self._bounds_block(X[rows])
+            out_lo[rows], out_hi[rows] = lo, hi
+        return out_lo, out_hi
+
+    def _bounds_block(self, X):
+        n = X.shape[0]
+        fixed, noisy = self._feature_pmfs(X)
+        base = fixed + sum(float(v.min()) for v, *_ in noisy)
+        # Each feature's offset from its minimum, in grid steps, rounded down and up.
+        shifts_dn, shifts_up = [], []
+        for values, *_ in noisy:
+            q = (values - values.min()) / self.step
+            shifts_dn.append(np.maximum(np.floor(q - 1e-9), 0).astype(np.intp))
+            shifts_up.append(np.ceil(q + 1e-9).astype(np.intp))
+        # rows with NaN on a noised feature: that feature's pmf is a point mass at its
+        # NaN value (already in `fixed`); give it all mass at shift 0 and add back its minimum.
+        for values, lower, upper, ok in noisy:
+            base = base - np.where(ok, 0.0, float(values.min()))
+        dist = {}
+        for name, shifts in (("dn", shifts_dn), ("up", shifts_up)):
+            length = 1 + sum(int(s.max()) for s in shifts)
+            cur = np.zeros((2, n, length))
+            cur[:, :, 0] = 1.0
+            used = 1
+            for (values, lower, upper, ok), s in zip(noisy, shifts):
+                nxt = np.zeros_like(cur)
+                probs = np.stack([lower, upper])
+                # a NaN row keeps its distribution (mass 1 at shift 0 of this feature)
+                probs[:, ~ok, :] = 0.0
+                for k in range(values.shape[0]):
+                    sk = int(s[k])
+                    nxt[:, :, sk:sk + used] += probs[:, :, k, None] * cur[:, :, :used]
+                nxt[:, ~ok, :used] += cur[:, ~ok, :used]
+                used += int(s.max())
+                cur = nxt
+            dist[name] = cur
+        n_ops = 2 * sum(v.shape[0] for v, *_ in noisy) + 2
+        lower = np.zeros((n, 2))
+        upper = np.zeros((n, 2))
+        for name, sign in (("dn", -1), ("up", +1)):
+            cur = dist[name]
+            score = base[:, None] + self.step * np.arange(cur.shape[2])[None, :]
+            pos_lo = score > self.tol
+            pos_hi = score >= -self.tol
+            neg_lo = score < -self.tol
+            neg_hi = score <= self.tol
+            if name == "dn":  # F_dn <= F: P[F > 0] >= P[F_dn > tol], P[F <= 0] <= P[F_dn <= tol]
+                lower[:, 1] = (cur[0] * pos_lo).sum(axis=1)
+                upper[:, 0] = (cur[1] * neg_hi).sum(axis=1)
+            else:  # F_up >= F: P[F > 0] <= P[F_up >= -tol], P[F <= 0] >= P[F_up < -tol]
+                upper[:, 1] = (cur[1] * pos_hi).sum(axis=1)
+                lower[:, 0] = (cur[0] * neg_lo).sum(axis=1)
+        lower, upper = _round_sum(lower, upper, n_ops + cur.shape[2])
+        return np.clip(lower, 0.0, 1.0), np.clip(upper, 0.0, 1.0)
+
+
+# ------------------------------------------------------------ construction
+_TREES = (DecisionTreeClassifier, ExtraTreeClassifier)
+_FORESTS = (RandomForestClassifier, ExtraTreesClassifier)
+
+
+def exact_smoothing(estimator, noise, classes, vote, X_probe, decision_probe):
+    """The exact smoothed tree model for ``(estimator, noise, vote)``, or ``(None, reason)``.
+
+    Parameters
+    ----------
+    estimator : fitted estimator
+    noise : BaseNoise
+    classes : ndarray
+        The smoothed classifier's classes.
+    vote : {"hard", "soft"}
+    X_probe : ndarray of shape (n_probe, n_features)
+        A few inputs on which the extracted additive score is checked.
+    decision_probe : callable
+        Returns the estimator's ``decision_function`` on ``X_probe``.
+
+    Returns
+    -------
+    exact : ExactTreeSmoothing, ExactAdditiveSmoothing or None
+    reason : str or None
+        Why there is no closed form.
+    """
+    kind = type(estimator)
+    if kind not in _TREES + _FORESTS + (GradientBoostingClassifier,
+                                        HistGradientBoostingClassifier):
+        return None, (f"{kind.__name__} is not a tree model with a closed form (decision "
+                      "trees, random / extra-trees forests with vote='soft', binary additive "
+                      "boosting)")
+    if not getattr(noise, "independent_coordinates", False):
+        return None, (f"{type(noise).__name__} has no independent coordinates with a marginal "
+                      "CDF (tree closed forms need a product noise; this noise samples)")
+    n_features = X_probe.shape[1]
+    if getattr(estimator, "n_features_in_", n_features) != n_features:
+        return None, "the tree model does not act on the input features"
+    if kind in _TREES + _FORESTS:
+        return _leaf_model(estimator, noise, classes, vote, n_features)
+    if vote == "soft":
+        return None, "soft voting of a boosted ensemble has no closed form here (it samples)"
+    if classes.shape[0] != 2:
+        return None, "multiclass boosting has no closed form here (it samples)"
+    if _class_columns(classes, np.asarray(estimator.classes_)) is None:
+        return None, "the base estimator's classes_ differ from the training classes"
+    # GradientBoosting predicts class 1 where F >= 0, histogram boosting where F > 0:
+    # both within the score tolerance of the bounds.
+    out = _gb_stumps(estimator) if kind is GradientBoostingClassifier else _hgb_stumps(estimator)
+    if isinstance(out, str):
+        return None, out
+    pairs, trees = out
+    table = _Table(n_features, pairs)
+    cells, missing = _step_functions(trees, table)
+    rest = _evaluate_steps(trees, table, X_probe)
+    constant_all = np.asarray(decision_probe(), dtype=np.float64).ravel() - rest
+    constant = float(np.median(constant_all))
+    scale = np.abs(rest).max(initial=0.0) + abs(constant) + 1.0
+    if not np.all(np.abs(constant_all - constant) <= 1e-9 * scale):
+        return None, "the extracted additive score does not reproduce decision_function"
+    return ExactAdditiveSmoothing(noise, n_features, table, constant, cells, missing), None
+
+
+def _leaf_model(estimator, noise, classes, vote, n_features):
+    forest = type(estimator) in _FORESTS
+    if forest and vote != "soft":
+        return None, ("hard voting of a forest has no closed form (use vote='soft' for an exact "
+                      "forest)")
+    trees = list(estimator.estimators_) if forest else [estimator]
+    if any(t.tree_.n_outputs != 1 for t in trees):
+        return None, "multi-output trees have no closed form here"
+    cols = _class_columns(classes, np.asarray(estimator.classes_))
+    if cols is None:
+        return None, "the base estimator's classes_ differ from the training classes"
+    table = _Table(n_features, _splits(trees))
+    leaves = _Leaves(trees, table, n_features)
+    weights = np.zeros((leaves.n_leaves, classes.shape[0]))
+    for k, tree in enumerate(trees):
+        mine = leaves.leaf_tree == k
+        value = tree.tree_.value[leaves.leaf_node[mine], 0, : len(estimator.classes_)]
+        if vote == "soft":  # DecisionTreeClassifier.predict_proba: value / its row sum
+            norm = value.sum(axis=1, keepdims=True)
+            norm[norm == 0.0] = 1.0
+            w = value / norm
+        else:  # DecisionTreeClassifier.predict: classes_[argmax(value)]
+            w = np.zeros_like(value)
+            w[np.arange(value.shape[0]), np.argmax(value, axis=1)] = 1.0
+        weights[np.ix_(np.flatnonzero(mine), cols)] = w / len(trees)
+    exact = ExactTreeSmoothing(noise, n_features, classes.shape[0], leaves, weights,
+                              len(trees), vote == "soft")
+    # A leaf with no weight (all-zero value) would make the scores sum below 1.
+    exact.complement = bool(np.all(weights.sum(axis=1) * len(trees) > 0.5))
+    return exact, None
+
+
+class _OneFeatureTree:
+    """A tree on one feature: node arrays in table terms (boundary index per node)."""
+
+    def __init__(self, feature, left, right, boundary, closed, value, missing_left):
+        self.feature = feature
+        self.left, self.right = left, right
+        self.boundary, self.closed = boundary, closed
+        self.value = value
+        self.missing_left = missing_left
+
+
+def _gb_stumps(estimator):
+    if estimator.init not in (None, "zero"):
+        return "GradientBoostingClassifier with an init estimator is not additive here"
+    trees, pairs = [], {}
+    for reg in estimator.estimators_[:, 0]:
+        t = reg.tree_
+        internal = t.children_left != -1
+        feats = np.unique(t.feature[internal])
+        if feats.size > 1:
+            return ("GradientBoostingClassifier trees use several features (use max_depth=1 "
+                    "stumps for a closed form)")
+        b, c = split_boundary(t.threshold)
+        f = int(feats[0]) if feats.size else 0
+        value = estimator.learning_rate * t.value[:, 0, 0]
+        trees.append(_OneFeatureTree(f, t.children_left, t.children_right, b, c, value,
+                                     getattr(t, "missing_go_to_left",
+                                             np.zeros(t.node_count, np.uint8))))
+        pairs.setdefault(f, []).extend(zip(b[internal], c[internal]))
+    return pairs, trees
+
+
+def _hgb_stumps(estimator):
+    predictors = getattr(estimator, "_predictors", None)
+    if predictors is None or any(len(p) != 1 for p in predictors):
+        return "HistGradientBoostingClassifier's predictors are not one tree per iteration"
+    if getattr(estimator, "is_categorical_", None) is not None and np.any(
+            estimator.is_categorical_):
+        return "HistGradientBoostingClassifier with categorical features has no closed form here"
+    trees, pairs = [], {}
+    for (pred,) in predictors:
+        nodes = pred.nodes
+        internal = nodes["is_leaf"] == 0
+        feats = np.unique(nodes["feature_idx"][internal])
+        if feats.size > 1:
+            return ("HistGradientBoostingClassifier trees use several features (use "
+                    "interaction_cst='no_interactions' for a closed form)")
+        f = int(feats[0]) if feats.size else 0
+        left = np.where(internal, nodes["left"].astype(np.intp), -1)
+        right = np.where(internal, nodes["right"].astype(np.intp), -1)
+        b = nodes["num_threshold"].astype(np.float64)  # x <= num_threshold goes left (float64)
+        c = np.ones(b.shape, dtype=bool)
+        trees.append(_OneFeatureTree(f, left, right, b, c, nodes["value"].astype(np.float64),
+                                     nodes["missing_go_to_left"]))
+        pairs.setdefault(f, []).extend(zip(b[internal], c[internal]))
+    return pairs, trees
+
+
+def _route_cells(tree, table, f):
+    """Leaf reached by every cell of feature ``f`` (cell k lies between boundaries k and k+1)."""
+    start, stop = table.start[f], table.start[f + 1]
+    n_cells = stop - start - 1
+    k = np.arange(n_cells)
+    idx = np.searchsorted(table.bound[start:stop], tree.boundary)  # table position per node
+    node = np.zeros(n_cells, dtype=np.intp)
+    for _ in range(tree.left.shape[0]):
+        inner = tree.left[node] != -1
+        if not inner.any():
+            break
+        go_left = k < idx[node]
+        node = np.where(inner, np.where(go_left, tree.left[node], tree.right[node]), node)
+    return node
+
+
+def _route_missing(tree):
+    node = 0
+    while tree.left[node] != -1:
+        node = tree.left[node] if tree.missing_left[node] else tree.right[node]
+    return node
+
+
+def _step_functions(trees, table):
+    """Per feature used: the summed values on its cells, and its summed value at NaN."""
+    cells, missing = {}, {}
+    for tree in trees:
+        f = tree.feature
+        n_cells = table.start[f + 1] - table.start[f] - 1
+        if tree.left[0] == -1:  # a single leaf: a constant, spread on feature f's cells
+            cells.setdefault(f, np.zeros(n_cells))
+            cells[f] = cells[f] + tree.value[0]
+            missing[f] = missing.get(f, 0.0) + tree.value[0]
+            continue
+        cells.setdefault(f, np.zeros(n_cells))
+        cells[f] = cells[f] + tree.value[_route_cells(tree, table, f)]
+        missing[f] = missing.get(f, 0.0) + tree.value[_route_missing(tree)]
+    return cells, missing
+
+
+def _evaluate_steps(trees, table, X):
+    """``sum_trees value(x)`` by the extracted cells (the guard against ``decision_function``)."""
+    cells, missing = _step_functions(trees, table)
+    total = np.zeros(X.shape[0])
+    for f, values in cells.items():
+        start, stop = table.start[f], table.start[f + 1]
+        x = X[:, f]
+        right = ~_goes_left(x[:, None], table.bound[None, start + 1:stop - 1],
+                            table.closed[None, start + 1:stop - 1])
+        cell = right.sum(axis=1)
+        total += np.where(np.isnan(x), missing[f], values[cell])
+    return total
