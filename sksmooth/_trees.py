@@ -52,7 +52,7 @@ _TINY = 1e-300
 GRID = 4096
 
 #: Largest ``n_inputs x n_columns`` block evaluated at once (bounds memory).
-_BLOCK = 2**18
+_BLOCK = 2**20
 
 #: Relative slack on the additive score covering the float sums of scikit-learn and ours.
 _SCORE_SLACK = 1e-9
@@ -139,11 +139,19 @@ class _Table:
 
 # ------------------------------------------------------ interval probabilities
 class _Marginals:
-    """CDF values of the noise at every (input, boundary) pair, rounded outwards.
+    """Bounds on the noise's CDF at every (input, boundary) pair, shared by all leaves.
 
-    ``t = b - x`` is rounded to float64; the true value lies between ``t_dn``
-    and ``t_up`` (``t`` widened outwards), at which the CDF and survival
-    function are evaluated (once per input and boundary, shared by all leaves).
+    With ``t = b - x`` (rounded, so widened outwards to ``t_dn <= true <= t_up``)
+    each boundary stores ``G(t)``, the CDF from its near tail: ``cdf(t)`` for
+    ``t <= 0`` and ``-sf(t)`` for ``t > 0`` (``cdf(t) - 1``, kept precise), and
+    ``s(t) = [t <= 0]``. Then ``P[a < eps < b] = G(b) - G(a) + s(a) - s(b)``:
+    a difference of two near tails, or ``1 -`` two tails when ``a <= 0 < b``,
+    never a difference of two values near 1. ``upper_g`` is an upper bound on
+    ``G`` at ``t_up``, ``lower_g`` a lower bound at ``t_dn`` (each CDF value is
+    allowed a relative error ``_REL``); ``G`` is non-decreasing, so the inner
+    interval ``(t_up(a), t_dn(b))`` gives a lower bound and the outer one an
+    upper bound. An un-noised feature has ``G = 0`` and ``s`` = "x lies right
+    of b" by scikit-learn's rule, so the same formula gives its 0 or 1.
     """
 
     def __init__(self, noise, table, X, noised):
@@ -151,66 +159,60 @@ class _Marginals:
         pos = np.full(table.n_features, -1, dtype=np.intp)
         pos[noised] = np.arange(noised.shape[0])
         self.noised_feature = pos >= 0
-        self.coord = pos[table.feature]
-        cols = self.coord >= 0
-        t = table.bound[cols] - X[:, table.feature[cols]]
-        n = X.shape[0]
-        self.t_dn = np.full((n, table.bound.shape[0]), np.nan)
-        self.t_up = np.full_like(self.t_dn, np.nan)
-        self.cdf_dn, self.sf_dn = np.zeros_like(self.t_dn), np.zeros_like(self.t_dn)
-        self.cdf_up, self.sf_up = np.zeros_like(self.t_dn), np.zeros_like(self.t_dn)
+        coord = pos[table.feature]
+        cols = coord >= 0
+        n, width = X.shape[0], table.bound.shape[0]
+        # (boundary, input) layout: a leaf's constraint gathers whole contiguous rows.
+        self.upper_g, self.lower_g = np.zeros((width, n)), np.zeros((width, n))
+        self.s_up, self.s_dn = np.zeros((width, n)), np.zeros((width, n))
         if cols.any():
+            t = table.bound[cols, None] - X.T[table.feature[cols]]
             # The true b - x lies within one rounding of t; widening by 4 eps |t| more also
             # covers a family's own rounding of t / scale, so the argument is bracketed.
             widen = np.where(np.isfinite(t), 4 * _EPS * np.abs(t), 0.0)
             t_dn = np.nextafter(t - widen, -np.inf)
             t_up = np.nextafter(t + widen, np.inf)
-            coord = np.broadcast_to(self.coord[cols], t.shape)
-            self.t_dn[:, cols], self.t_up[:, cols] = t_dn, t_up
+            coord = np.broadcast_to(coord[cols, None], t.shape)
             with np.errstate(over="ignore"):  # +-max float / scale: the CDF is 0 or 1 there
-                self.cdf_dn[:, cols], self.sf_dn[:, cols] = noise.marginal_cdf(t_dn, coord)
-                self.cdf_up[:, cols], self.sf_up[:, cols] = noise.marginal_cdf(t_up, coord)
-        self.table = table
+                g_dn = _near_tail(*noise.marginal_cdf(t_dn, coord), t_dn)
+                g_up = _near_tail(*noise.marginal_cdf(t_up, coord), t_up)
+            self.upper_g[cols] = g_up + _REL * np.abs(g_up)
+            self.lower_g[cols] = g_dn - _REL * np.abs(g_dn)
+            self.s_up[cols] = t_up <= 0
+            self.s_dn[cols] = t_dn <= 0
+        fixed = ~cols
+        if fixed.any():
+            x = X.T[table.feature[fixed]]
+            right = ~_goes_left(x, table.bound[fixed, None], table.closed[fixed, None])
+            self.s_up[fixed] = self.s_dn[fixed] = right
+        self.nan = np.isnan(X.T)
+        self.any_nan = bool(self.nan.any())
 
     def interval(self, feature, lo, hi, nan_ok=None):
-        """Bounds on ``P[lo < x_f + eps_f < hi]`` for columns ``(feature, lo, hi)`` (table indices).
+        """Bounds on ``P[lo < x_f + eps_f < hi]``, shape (n_columns, n_inputs), for ``(feature, lo, hi)``.
 
         Un-noised features: 0 or 1 from the clean value by scikit-learn's rule;
         a NaN value: ``nan_ok`` (whether missing values take this path).
+        The results carry the rounding of the two operations (``4 eps`` relative,
+        and ``4 eps`` absolute when ``a <= 0 < b``).
         """
-        lower_in = _interval(self.t_up[:, lo], self.cdf_up[:, lo], self.sf_up[:, lo],
-                             self.t_dn[:, hi], self.cdf_dn[:, hi], self.sf_dn[:, hi], -1)
-        upper_out = _interval(self.t_dn[:, lo], self.cdf_dn[:, lo], self.sf_dn[:, lo],
-                              self.t_up[:, hi], self.cdf_up[:, hi], self.sf_up[:, hi], +1)
-        empty = ~(self.t_up[:, lo] < self.t_dn[:, hi])
-        lower_in = np.where(empty, 0.0, lower_in)
-        x = self.X[:, feature]
-        tb, tc = self.table.bound, self.table.closed
-        clean = (~_goes_left(x, tb[lo], tc[lo]) & _goes_left(x, tb[hi], tc[hi])).astype(float)
-        fixed = ~self.noised_feature[feature]
-        lower = np.where(fixed, clean, lower_in)
-        upper = np.where(fixed, clean, upper_out)
-        missing = np.isnan(x)
-        if missing.any():
+        cross_in = self.s_up[lo] - self.s_dn[hi]
+        lower = self.lower_g[hi] - self.upper_g[lo] + cross_in
+        lower = np.maximum(lower * (1 - 4 * _EPS) - 4 * _EPS * np.abs(cross_in), 0.0)
+        cross_out = self.s_dn[lo] - self.s_up[hi]
+        upper = self.upper_g[hi] - self.lower_g[lo] + cross_out
+        upper = np.minimum(upper * (1 + 4 * _EPS) + 4 * _EPS * np.abs(cross_out), 1.0)
+        if self.any_nan:
+            missing = self.nan[feature]
             ok = (np.ones(feature.shape, bool) if nan_ok is None else nan_ok).astype(float)
-            ok = np.broadcast_to(ok, x.shape)
+            ok = np.broadcast_to(ok[:, None], missing.shape)
             lower, upper = np.where(missing, ok, lower), np.where(missing, ok, upper)
         return lower, upper
 
 
-def _interval(ta, cdfa, sfa, tb, cdfb, sfb, direction):
-    """``P[a < eps < b]`` from the near tail, widened by its error in ``direction`` (-1 or +1).
-
-    ``a >= 0``: ``sf(a) - sf(b)``; ``b <= 0``: ``cdf(b) - cdf(a)``; else
-    ``(1 - cdf(a)) - sf(b)``. Each value is ``m - m'`` with both terms off by at
-    most ``_REL`` relative, so the error is below ``(2 _REL + 4 eps) m``.
-    """
-    right = ta >= 0
-    left = tb <= 0
-    value = np.where(right, sfa - sfb, np.where(left, cdfb - cdfa, (1.0 - cdfa) - sfb))
-    scale = np.where(right, sfa, np.where(left, cdfb, 1.0))
-    value = value + direction * (2 * _REL + 4 * _EPS) * scale
-    return np.clip(value, 0.0, 1.0)
+def _near_tail(cdf, sf, t):
+    """``cdf(t)`` where ``t <= 0``, ``-sf(t)`` elsewhere (see :class:`_Marginals`)."""
+    return np.where(t <= 0, cdf, -sf)
 
 
 def _round_sum(lower, upper, n_terms):
@@ -233,6 +235,8 @@ class _Leaves:
         values = []
         for k, tree in enumerate(trees):
             for node, box in _walk(tree, table, n_features):
+                if not box:  # a tree that is one leaf: one constraint that always holds
+                    box = {0: (table.start[0], table.start[1] - 1, True)}
                 for f, (lo, hi, ok) in box.items():
                     cons_feat.append(f), cons_lo.append(lo), cons_hi.append(hi)
                     cons_nan.append(ok), leaf_of.append(len(values))
@@ -240,25 +244,23 @@ class _Leaves:
         self.leaf_tree = np.array([k for k, _ in values], dtype=np.intp)
         self.leaf_node = np.array([n for _, n in values], dtype=np.intp)
         self.n_leaves = len(values)
-        self.feature = np.asarray(cons_feat, dtype=np.intp)
-        self.lo = np.asarray(cons_lo, dtype=np.intp)
-        self.hi = np.asarray(cons_hi, dtype=np.intp)
-        self.nan_ok = np.asarray(cons_nan, dtype=bool)
+        # Leaves of one subtree share constraints: compute each distinct one once.
+        keys = np.column_stack([cons_feat, cons_lo, cons_hi, cons_nan]).astype(np.intp)
+        unique, self.use = np.unique(keys, axis=0, return_inverse=True)
+        self.use = self.use.ravel()
+        self.feature, self.lo, self.hi = unique[:, 0], unique[:, 1], unique[:, 2]
+        self.nan_ok = unique[:, 3].astype(bool)
+        # Constraints are listed leaf by leaf, each leaf has at least one.
         leaf_of = np.asarray(leaf_of, dtype=np.intp)
-        # Padded (n_leaves, depth) index into the constraint columns; column -1 is "1".
         counts = np.bincount(leaf_of, minlength=self.n_leaves)
-        self.depth = max(int(counts.max()) if counts.size else 0, 1)
-        self.slots = np.full((self.n_leaves, self.depth), len(cons_feat), dtype=np.intp)
-        order = np.argsort(leaf_of, kind="stable")
-        rank = np.arange(order.size) - np.repeat(np.cumsum(counts) - counts, counts)
-        self.slots[leaf_of[order], rank] = order
+        self.depth = int(counts.max())
+        self.starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.intp)
 
     def probabilities(self, marginals):
-        """Bounds on ``P[x + eps in leaf]``, shape (n_inputs, n_leaves) each."""
+        """Bounds on ``P[x + eps in leaf]``, shape (n_leaves, n_inputs) each."""
         lower, upper = marginals.interval(self.feature, self.lo, self.hi, self.nan_ok)
-        one = np.ones((lower.shape[0], 1))
-        lower = np.hstack([lower, one])[:, self.slots].prod(axis=2)
-        upper = np.hstack([upper, one])[:, self.slots].prod(axis=2)
+        lower = np.multiply.reduceat(lower[self.use], self.starts, axis=0)
+        upper = np.multiply.reduceat(upper[self.use], self.starts, axis=0)
         return _round_sum(lower, upper, self.depth)
 
 
@@ -392,12 +394,12 @@ class ExactTreeSmoothing(_ExactBase):
         lower = np.zeros((X.shape[0], self.n_classes))
         upper = np.zeros_like(lower)
         leaves = self.leaves
-        width = leaves.feature.shape[0] + leaves.table.bound.shape[0] + leaves.slots.size
+        width = 3 * leaves.use.shape[0] + 4 * leaves.table.bound.shape[0]
         for rows in self._blocks(X, width):
             marg = _Marginals(self.noise, self.leaves.table, X[rows], self.noised)
             p_lo, p_hi = self.leaves.probabilities(marg)
-            lower[rows] = p_lo @ self.weights
-            upper[rows] = p_hi @ self.weights
+            lower[rows] = (self.weights.T @ p_lo).T
+            upper[rows] = (self.weights.T @ p_hi).T
         # One product per term, a sum over the leaves, the forest's division by n_trees.
         n_terms = self.leaves.n_leaves + 2 * self.n_trees + 2
         lower, upper = _round_sum(lower, upper, n_terms)
@@ -438,6 +440,7 @@ class ExactAdditiveSmoothing(_ExactBase):
             k = np.arange(values.shape[0])
             feat = np.full(k.shape, f)
             lower, upper = marg.interval(feat, start + k, start + k + 1)
+            lower, upper = lower.T, upper.T
             x = X[:, f]
             nan = np.isnan(x)
             if marg.noised_feature[f]:
