@@ -51,6 +51,9 @@ _TINY = 1e-300
 #: Grid cells of the dynamic program over the additive score (its rounding gap shrinks as 1/G).
 GRID = 4096
 
+#: Most combinations of cells (one per noised feature) enumerated exactly instead of the grid.
+ENUMERATE = 2**17
+
 #: Largest ``n_inputs x n_columns`` block evaluated at once (bounds memory).
 _BLOCK = 2**20
 
@@ -409,7 +412,10 @@ class ExactTreeSmoothing(_ExactBase):
 class ExactAdditiveSmoothing(_ExactBase):
     """Binary additive ensemble ``F(x) = c + sum_f h_f(x_f)`` in closed form (dynamic program).
 
-    Built by :func:`exact_smoothing`. ``cells[f]`` are the values of ``h_f`` on
+    Built by :func:`exact_smoothing`. With at most ``max_combinations``
+    combinations of cells over the noised features, ``P[F > 0]`` sums them
+    all (exact to the score tolerance); otherwise the dynamic program over a
+    grid of ``grid`` steps bounds it. ``cells[f]`` are the values of ``h_f`` on
     the cells between consecutive boundaries of feature ``f``; ``missing[f]``
     its value at NaN. Class 1 wins where ``F > 0`` (histogram boosting) or
     ``F >= 0`` (gradient boosting); the bounds hold for both, since they count
@@ -418,7 +424,8 @@ class ExactAdditiveSmoothing(_ExactBase):
 
     kind = "exact-additive"
 
-    def __init__(self, noise, n_features, table, constant, cells, missing, grid=GRID):
+    def __init__(self, noise, n_features, table, constant, cells, missing, grid=GRID,
+                 max_combinations=ENUMERATE):
         super().__init__(noise, n_features, 2)
         self.table = table
         self.constant = constant
@@ -429,6 +436,15 @@ class ExactAdditiveSmoothing(_ExactBase):
         scale = abs(constant) + sum(float(np.max(np.abs(v))) for v in cells.values())
         self.tol = _SCORE_SLACK * max(scale, 1.0)
         self.step = span / grid if span > 0 else 1.0
+        # Few cell combinations: enumerate them all (exact up to the score tolerance).
+        sizes = [v.shape[0] for f, v in cells.items() if f in set(self.noised.tolist())]
+        self.enumerate = float(np.prod(sizes)) <= max_combinations
+        if self.enumerate:
+            combo = np.zeros(1)
+            for f, v in cells.items():
+                if f in set(self.noised.tolist()):
+                    combo = (combo[:, None] + v[None, :]).ravel()
+            self.combo_values = combo
 
     def _feature_pmfs(self, X):
         """Per feature: cell values and bounds on the cells' probabilities (or a fixed value)."""
@@ -458,11 +474,38 @@ class ExactAdditiveSmoothing(_ExactBase):
         X = np.asarray(X, dtype=np.float64)
         out_lo = np.zeros((X.shape[0], 2))
         out_hi = np.zeros_like(out_lo)
-        width = self.table.bound.shape[0] * 8 + 4 * self.grid
+        if self.enumerate:
+            width = self.table.bound.shape[0] * 8 + 3 * self.combo_values.shape[0]
+            block = self._bounds_enumerated
+        else:
+            width = self.table.bound.shape[0] * 8 + 4 * self.grid
+            block = self._bounds_block
         for rows in self._blocks(X, width):
-            lo, hi = self._bounds_block(X[rows])
+            lo, hi = block(X[rows])
             out_lo[rows], out_hi[rows] = lo, hi
         return out_lo, out_hi
+
+    def _bounds_enumerated(self, X):
+        """``P[F > 0]`` summed over every combination of cells (one per noised feature)."""
+        n = X.shape[0]
+        fixed, noisy = self._feature_pmfs(X)
+        p_lo, p_hi = np.ones((n, 1)), np.ones((n, 1))
+        for values, lower, upper, ok in noisy:
+            # a NaN row: all mass on cell 0, and the feature's NaN value (in `fixed`)
+            # replaces the cell's value
+            lower, upper = lower.copy(), upper.copy()
+            lower[~ok], upper[~ok] = 0.0, 0.0
+            lower[~ok, 0] = upper[~ok, 0] = 1.0
+            fixed = fixed - np.where(ok, 0.0, values[0])
+            p_lo = (p_lo[:, :, None] * lower[:, None, :]).reshape(n, -1)
+            p_hi = (p_hi[:, :, None] * upper[:, None, :]).reshape(n, -1)
+        score = fixed[:, None] + self.combo_values[None, :]
+        lower = np.column_stack([(p_lo * (score < -self.tol)).sum(axis=1),
+                                 (p_lo * (score > self.tol)).sum(axis=1)])
+        upper = np.column_stack([(p_hi * (score <= self.tol)).sum(axis=1),
+                                 (p_hi * (score >= -self.tol)).sum(axis=1)])
+        lower, upper = _round_sum(lower, upper, len(noisy) + score.shape[1] + 2)
+        return np.clip(lower, 0.0, 1.0), np.clip(upper, 0.0, 1.0)
 
     def _bounds_block(self, X):
         n = X.shape[0]

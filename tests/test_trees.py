@@ -28,7 +28,7 @@ from sksmooth import (
     SubspaceNoise,
     UniformNoise,
 )
-from sksmooth._trees import _goes_left, split_boundary
+from sksmooth._trees import ExactAdditiveSmoothing, _goes_left, split_boundary
 
 #: Per-comparison false-alarm rate of the Monte Carlo checks (Hoeffding).
 DELTA = 1e-6
@@ -312,7 +312,11 @@ def _brute_force_additive(exact, x):
 
 @pytest.mark.parametrize("model", ["stumps", "hist no-interactions"])
 def test_additive_bounds_contain_brute_force(model):
-    """The DP bounds on P[F > 0] contain the enumeration over all cells; gap reported < 1e-2."""
+    """Both ways of bounding P[F > 0] contain a brute-force enumeration over all cells.
+
+    Enumeration (the default for few cells) is exact to 1e-9; the grid dynamic
+    program (forced here) is within 5e-2 on these inputs.
+    """
     X, y = make_classification(300, 3, n_informative=3, n_redundant=0, random_state=5)
     make, _ = MODELS[model]
     est = make().set_params(**({"n_estimators": 12} if model == "stumps" else {"max_iter": 4,
@@ -320,12 +324,17 @@ def test_additive_bounds_contain_brute_force(model):
     clf = SmoothedClassifier(est, GaussianNoise(0.4, features=[0, 1]), noise_augment=0,
                              random_state=0).fit(X, y)
     assert clf.certification_ == "exact-additive"
-    lower, upper = clf._exact.bounds(X[:8])
-    for i, x in enumerate(X[:8]):
-        p1 = _brute_force_additive(clf._exact, x)
-        assert lower[i, 1] - 1e-12 <= p1 <= upper[i, 1] + 1e-12
-        assert lower[i, 0] - 1e-12 <= 1 - p1 <= upper[i, 0] + 1e-12
-    assert np.max(upper - lower) < 1e-2
+    e = clf._exact
+    assert e.enumerate  # few cells: every combination is summed
+    grid = ExactAdditiveSmoothing(e.noise, e.n_features, e.table, e.constant, e.cells,
+                                  e.missing, max_combinations=0)  # the dynamic program
+    for exact, gap in ((e, 1e-9), (grid, 5e-2)):
+        lower, upper = exact.bounds(X[:8])
+        for i, x in enumerate(X[:8]):
+            p1 = _brute_force_additive(exact, x)
+            assert lower[i, 1] - 1e-12 <= p1 <= upper[i, 1] + 1e-12
+            assert lower[i, 0] - 1e-12 <= 1 - p1 <= upper[i, 0] + 1e-12
+        assert np.max(upper - lower) < gap
 
 
 def test_additive_reproduces_decision_function_sign(data):
