@@ -52,7 +52,7 @@ _TINY = 1e-300
 GRID = 4096
 
 #: Most combinations of cells (one per noised feature) enumerated exactly instead of the grid.
-ENUMERATE = 2**17
+ENUMERATE = 2**22
 
 #: Largest ``n_inputs x n_columns`` block evaluated at once (bounds memory).
 _BLOCK = 2**20
@@ -436,15 +436,28 @@ class ExactAdditiveSmoothing(_ExactBase):
         scale = abs(constant) + sum(float(np.max(np.abs(v))) for v in cells.values())
         self.tol = _SCORE_SLACK * max(scale, 1.0)
         self.step = span / grid if span > 0 else 1.0
-        # Few cell combinations: enumerate them all (exact up to the score tolerance).
-        sizes = [v.shape[0] for f, v in cells.items() if f in set(self.noised.tolist())]
+        # Few cell combinations: sum over all of them (exact up to the score tolerance),
+        # meeting in the middle: the noised features split in two halves A and B.
+        noised = set(self.noised.tolist())
+        sizes = [v.shape[0] for f, v in cells.items() if f in noised]
         self.enumerate = float(np.prod(sizes)) <= max_combinations
         if self.enumerate:
-            combo = np.zeros(1)
+            half, total, self.half = 1.0, float(np.prod(sizes)), []
+            for size in sizes:  # features into A until A holds about sqrt(total) combinations
+                self.half.append(half * size <= np.sqrt(total) or not self.half)
+                half *= size if self.half[-1] else 1.0
+            values_a, values_b = np.zeros(1), np.zeros(1)
+            k = 0
             for f, v in cells.items():
-                if f in set(self.noised.tolist()):
-                    combo = (combo[:, None] + v[None, :]).ravel()
-            self.combo_values = combo
+                if f in noised:
+                    if self.half[k]:
+                        values_a = (values_a[:, None] + v[None, :]).ravel()
+                    else:
+                        values_b = (values_b[:, None] + v[None, :]).ravel()
+                    k += 1
+            self.values_a = values_a
+            self.order_b = np.argsort(values_b, kind="stable")
+            self.values_b = values_b[self.order_b]
 
     def _feature_pmfs(self, X):
         """Per feature: cell values and bounds on the cells' probabilities (or a fixed value)."""
@@ -475,7 +488,8 @@ class ExactAdditiveSmoothing(_ExactBase):
         out_lo = np.zeros((X.shape[0], 2))
         out_hi = np.zeros_like(out_lo)
         if self.enumerate:
-            width = self.table.bound.shape[0] * 8 + 3 * self.combo_values.shape[0]
+            width = (self.table.bound.shape[0] * 8 + 8 * self.values_a.shape[0]
+                     + 4 * self.values_b.shape[0])
             block = self._bounds_enumerated
         else:
             width = self.table.bound.shape[0] * 8 + 4 * self.grid
@@ -486,25 +500,51 @@ class ExactAdditiveSmoothing(_ExactBase):
         return out_lo, out_hi
 
     def _bounds_enumerated(self, X):
-        """``P[F > 0]`` summed over every combination of cells (one per noised feature)."""
+        """``P[F > 0]`` summed over every combination of cells (one per noised feature).
+
+        Meet in the middle: ``F = c(x) + V_A + V_B`` over the two halves of the
+        features; ``P[F > 0] = sum_a P[V_A = a] P[V_B > -c(x) - a]``, the tail of
+        ``V_B`` read from cumulative sums in its sorted order. All terms are
+        non-negative, so the rounding bound of a sum applies.
+        """
         n = X.shape[0]
         fixed, noisy = self._feature_pmfs(X)
-        p_lo, p_hi = np.ones((n, 1)), np.ones((n, 1))
-        for values, lower, upper, ok in noisy:
+        pmf = {"a": [np.ones((n, 1)), np.ones((n, 1))], "b": [np.ones((n, 1)), np.ones((n, 1))]}
+        for (values, lower, upper, ok), in_a in zip(noisy, self.half):
             # a NaN row: all mass on cell 0, and the feature's NaN value (in `fixed`)
             # replaces the cell's value
             lower, upper = lower.copy(), upper.copy()
             lower[~ok], upper[~ok] = 0.0, 0.0
             lower[~ok, 0] = upper[~ok, 0] = 1.0
             fixed = fixed - np.where(ok, 0.0, values[0])
-            p_lo = (p_lo[:, :, None] * lower[:, None, :]).reshape(n, -1)
-            p_hi = (p_hi[:, :, None] * upper[:, None, :]).reshape(n, -1)
-        score = fixed[:, None] + self.combo_values[None, :]
-        lower = np.column_stack([(p_lo * (score < -self.tol)).sum(axis=1),
-                                 (p_lo * (score > self.tol)).sum(axis=1)])
-        upper = np.column_stack([(p_hi * (score <= self.tol)).sum(axis=1),
-                                 (p_hi * (score >= -self.tol)).sum(axis=1)])
-        lower, upper = _round_sum(lower, upper, len(noisy) + score.shape[1] + 2)
+            side = pmf["a" if in_a else "b"]
+            for j, p in enumerate((lower, upper)):
+                side[j] = (side[j][:, :, None] * p[:, None, :]).reshape(n, -1)
+        va, vb = self.values_a, self.values_b
+        thr = -fixed[:, None] - va[None, :]  # F > 0 iff V_B > thr (per input and a)
+        out = []
+        for j in (0, 1):  # 0: lower bounds, 1: upper bounds
+            pa = pmf["a"][j]
+            pb = pmf["b"][j][:, self.order_b]
+            head = np.concatenate([np.zeros((n, 1)), np.cumsum(pb, axis=1)], axis=1)
+            tail = np.concatenate([np.cumsum(pb[:, ::-1], axis=1)[:, ::-1],
+                                   np.zeros((n, 1))], axis=1)
+            rows = np.arange(n)[:, None]
+
+            def below(t, side):  # sum of pb over V_B < t (side "left") or <= t ("right")
+                return head[rows, np.searchsorted(vb, t, side=side)]
+
+            def above(t, side):  # sum of pb over V_B > t ("right") or >= t ("left")
+                return tail[rows, np.searchsorted(vb, t, side=side)]
+
+            if j == 0:  # P[F < -tol] <= P[class 0], P[F > tol] <= P[class 1]
+                out.append(np.column_stack([(pa * below(thr - self.tol, "left")).sum(axis=1),
+                                            (pa * above(thr + self.tol, "right")).sum(axis=1)]))
+            else:  # P[class 0] <= P[F <= tol], P[class 1] <= P[F >= -tol]
+                out.append(np.column_stack([(pa * below(thr + self.tol, "right")).sum(axis=1),
+                                            (pa * above(thr - self.tol, "left")).sum(axis=1)]))
+        n_terms = len(noisy) + va.shape[0] + vb.shape[0] + 4
+        lower, upper = _round_sum(out[0], out[1], n_terms)
         return np.clip(lower, 0.0, 1.0), np.clip(upper, 0.0, 1.0)
 
     def _bounds_block(self, X):
