@@ -36,9 +36,18 @@ from sklearn.ensemble import (
     HistGradientBoostingClassifier,
     RandomForestClassifier,
 )
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import (
+    FunctionTransformer,
+    MaxAbsScaler,
+    MinMaxScaler,
+    RobustScaler,
+    StandardScaler,
+)
 from sklearn.tree import DecisionTreeClassifier, ExtraTreeClassifier
 
 _EPS = np.finfo(np.float64).eps
+_MAX = np.finfo(np.float64).max
 
 #: Relative error allowed on each CDF or survival value: scipy's normal tails are
 #: within 2.4e-13 of mpmath for |z| <= 38 (where they underflow), Laplace within
@@ -172,7 +181,10 @@ class _Marginals:
             t = table.bound[cols, None] - X.T[table.feature[cols]]
             # The true b - x lies within one rounding of t; widening by 4 eps |t| more also
             # covers a family's own rounding of t / scale, so the argument is bracketed.
-            widen = np.where(np.isfinite(t), 4 * _EPS * np.abs(t), 0.0)
+            # 2 eps |b| more: the boundary itself is known to one ulp (a real input is
+            # rounded to float64 before the model sees it).
+            b = table.bound[cols, None]
+            widen = np.where(np.isfinite(t), 4 * _EPS * np.abs(t) + 2 * _EPS * np.abs(b), 0.0)
             t_dn = np.nextafter(t - widen, -np.inf)
             t_up = np.nextafter(t + widen, np.inf)
             coord = np.broadcast_to(coord[cols, None], t.shape)
@@ -232,12 +244,12 @@ def _round_sum(lower, upper, n_terms):
 class _Leaves:
     """The leaf boxes of one or more trees over one boundary table."""
 
-    def __init__(self, trees, table, n_features):
+    def __init__(self, trees, table, n_features, bounds):
         self.table = table
         cons_feat, cons_lo, cons_hi, cons_nan, leaf_of = [], [], [], [], []
         values = []
         for k, tree in enumerate(trees):
-            for node, box in _walk(tree, table, n_features):
+            for node, box in _walk(tree, table, n_features, bounds):
                 if not box:  # a tree that is one leaf: one constraint that always holds
                     box = {0: (table.start[0], table.start[1] - 1, True)}
                 for f, (lo, hi, ok) in box.items():
@@ -267,11 +279,11 @@ class _Leaves:
         return _round_sum(lower, upper, self.depth)
 
 
-def _walk(tree, table, n_features):
+def _walk(tree, table, n_features, bounds):
     """``(leaf node, {feature: (lo index, hi index, missing values go here)})`` of a tree."""
     t = tree.tree_
     left, right, feature = t.children_left, t.children_right, t.feature
-    boundary, closed = split_boundary(t.threshold)
+    boundary, closed = bounds(t.threshold, feature, True)
     missing_left = getattr(t, "missing_go_to_left", np.zeros(t.node_count, dtype=np.uint8))
     stack = [(0, {})]
     while stack:
@@ -287,12 +299,12 @@ def _walk(tree, table, n_features):
         stack.append((int(left[node]), {**box, f: (lo, min(hi, j), ok and go_left)}))
 
 
-def _splits(trees):
+def _splits(trees, bounds):
     pairs = {}
     for tree in trees:
         t = tree.tree_
         internal = t.children_left != -1
-        b, c = split_boundary(t.threshold[internal])
+        b, c = bounds(t.threshold[internal], t.feature[internal], True)
         for f, bb, cc in zip(t.feature[internal], b, c):
             pairs.setdefault(int(f), []).append((bb, cc))
     return pairs
@@ -599,6 +611,90 @@ class ExactAdditiveSmoothing(_ExactBase):
         return np.clip(lower, 0.0, 1.0), np.clip(upper, 0.0, 1.0)
 
 
+# ----------------------------------------------------- boundaries of splits
+def _plain_bounds(threshold, feature, float32):
+    """Real-number boundaries of splits on the raw inputs (float32 trees, or float64 ``<=``)."""
+    threshold = np.asarray(threshold, dtype=np.float64)
+    if float32:
+        return split_boundary(threshold)
+    return threshold, np.ones(threshold.shape, dtype=bool)
+
+
+#: Transformers that map each feature by its own non-decreasing function (by exact type).
+_MONOTONE_STEPS = (StandardScaler, MinMaxScaler, MaxAbsScaler, RobustScaler,
+                   FunctionTransformer)
+
+
+def _to_key(x):
+    """Order-preserving int64 keys of float64 values (-0.0 and 0.0 share key 0)."""
+    i = np.asarray(x, dtype=np.float64).view(np.int64)
+    return np.where(i >= 0, i, -(i & np.int64(0x7FFFFFFFFFFFFFFF)))
+
+
+def _from_key(k):
+    k = np.asarray(k, dtype=np.int64)
+    return np.where(k >= 0, k, (-k) | np.int64(-0x8000000000000000)).view(np.float64)
+
+
+class _PulledBounds:
+    """Boundaries of splits made after per-feature increasing steps, in input units.
+
+    Each step maps feature ``f`` by its own non-decreasing float function, and so
+    does their composition ``phi_f``; the tree goes left where
+    ``float32(phi_f(x)) <= t`` (or ``phi_f(x) <= t``), a monotone condition on
+    ``x``. The largest float64 ``x`` that goes left is found by bisection over
+    the ordered float64 values, calling the fitted steps' own ``transform``, so
+    the boundary reproduces the pipeline's decisions on every float input.
+    """
+
+    def __init__(self, steps, n_features):
+        self.steps = steps
+        self.n_features = n_features
+
+    def _phi(self, x, f):
+        Z = np.zeros((x.shape[0], self.n_features))
+        Z[:, f] = x
+        with np.errstate(all="ignore"):
+            for step in self.steps:
+                # Inputs so large that a step overflows are refused by the next step's
+                # own checks in predict; clipping keeps the map monotone for the bisection.
+                Z = np.clip(step.transform(Z), -_MAX, _MAX)
+        return np.asarray(Z, dtype=np.float64)[:, f]
+
+    def _left(self, keys, t, f, float32):
+        z = self._phi(_from_key(keys), f)
+        if float32:
+            with np.errstate(over="ignore"):
+                z = z.astype(np.float32).astype(np.float64)
+        return z <= t
+
+    def __call__(self, threshold, feature, float32):
+        threshold = np.asarray(threshold, dtype=np.float64)
+        b = np.zeros(threshold.shape)
+        feature = np.asarray(feature)
+        top = _to_key(np.finfo(np.float64).max)
+        for f in np.unique(feature[feature >= 0]):
+            sel = np.flatnonzero(feature == f)
+            t = threshold[sel]
+            lo = np.full(t.shape, -top, dtype=np.int64)
+            hi = np.full(t.shape, top, dtype=np.int64)
+            none_left = ~self._left(lo, t, int(f), float32)
+            all_left = self._left(hi, t, int(f), float32)
+            while True:  # invariant: lo goes left, hi goes right
+                todo = hi > lo + 1
+                todo &= ~(none_left | all_left)
+                if not todo.any():
+                    break
+                mid = (lo >> 1) + (hi >> 1) + (lo & hi & 1)
+                go = self._left(mid, t, int(f), float32)
+                lo = np.where(todo & go, mid, lo)
+                hi = np.where(todo & ~go, mid, hi)
+            out = _from_key(lo)
+            out = np.where(none_left, -np.inf, np.where(all_left, np.inf, out))
+            b[sel] = out
+        return b, np.ones(threshold.shape, dtype=bool)
+
+
 # ------------------------------------------------------------ construction
 _TREES = (DecisionTreeClassifier, ExtraTreeClassifier)
 _FORESTS = (RandomForestClassifier, ExtraTreesClassifier)
@@ -625,6 +721,21 @@ def exact_smoothing(estimator, noise, classes, vote, X_probe, decision_probe):
     reason : str or None
         Why there is no closed form.
     """
+    n_features = X_probe.shape[1]
+    bounds = _plain_bounds
+    if type(estimator) is Pipeline:
+        steps = [step for _, step in estimator.steps[:-1]
+                 if step is not None and not (isinstance(step, str) and step == "passthrough")]
+        for step in steps:
+            if type(step) not in _MONOTONE_STEPS or getattr(step, "clip", False):
+                return None, (f"pipeline step {type(step).__name__} is not a known per-feature "
+                              "increasing map (known: " + ", ".join(
+                                  sorted(t.__name__ for t in _MONOTONE_STEPS))
+                              + "; without clip, FunctionTransformer without func)")
+            if type(step) is FunctionTransformer and step.func is not None:
+                return None, "pipeline step FunctionTransformer has a func"
+        estimator = estimator.steps[-1][1]
+        bounds = _PulledBounds(steps, n_features)
     kind = type(estimator)
     if kind not in _TREES + _FORESTS + (GradientBoostingClassifier,
                                         HistGradientBoostingClassifier):
@@ -634,11 +745,10 @@ def exact_smoothing(estimator, noise, classes, vote, X_probe, decision_probe):
     if not getattr(noise, "independent_coordinates", False):
         return None, (f"{type(noise).__name__} has no independent coordinates with a marginal "
                       "CDF (tree closed forms need a product noise; this noise samples)")
-    n_features = X_probe.shape[1]
     if getattr(estimator, "n_features_in_", n_features) != n_features:
         return None, "the tree model does not act on the input features"
     if kind in _TREES + _FORESTS:
-        return _leaf_model(estimator, noise, classes, vote, n_features)
+        return _leaf_model(estimator, noise, classes, vote, n_features, bounds)
     if vote == "soft":
         return None, "soft voting of a boosted ensemble has no closed form here (it samples)"
     if classes.shape[0] != 2:
@@ -647,7 +757,8 @@ def exact_smoothing(estimator, noise, classes, vote, X_probe, decision_probe):
         return None, "the base estimator's classes_ differ from the training classes"
     # GradientBoosting predicts class 1 where F >= 0, histogram boosting where F > 0:
     # both within the score tolerance of the bounds.
-    out = _gb_stumps(estimator) if kind is GradientBoostingClassifier else _hgb_stumps(estimator)
+    stumps = _gb_stumps if kind is GradientBoostingClassifier else _hgb_stumps
+    out = stumps(estimator, bounds)
     if isinstance(out, str):
         return None, out
     pairs, trees = out
@@ -662,7 +773,7 @@ def exact_smoothing(estimator, noise, classes, vote, X_probe, decision_probe):
     return ExactAdditiveSmoothing(noise, n_features, table, constant, cells, missing), None
 
 
-def _leaf_model(estimator, noise, classes, vote, n_features):
+def _leaf_model(estimator, noise, classes, vote, n_features, bounds):
     forest = type(estimator) in _FORESTS
     if forest and vote != "soft":
         return None, ("hard voting of a forest has no closed form (use vote='soft' for an exact "
@@ -673,8 +784,8 @@ def _leaf_model(estimator, noise, classes, vote, n_features):
     cols = _class_columns(classes, np.asarray(estimator.classes_))
     if cols is None:
         return None, "the base estimator's classes_ differ from the training classes"
-    table = _Table(n_features, _splits(trees))
-    leaves = _Leaves(trees, table, n_features)
+    table = _Table(n_features, _splits(trees, bounds))
+    leaves = _Leaves(trees, table, n_features, bounds)
     weights = np.zeros((leaves.n_leaves, classes.shape[0]))
     for k, tree in enumerate(trees):
         mine = leaves.leaf_tree == k
@@ -705,7 +816,7 @@ class _OneFeatureTree:
         self.missing_left = missing_left
 
 
-def _gb_stumps(estimator):
+def _gb_stumps(estimator, bounds):
     if estimator.init not in (None, "zero"):
         return "GradientBoostingClassifier with an init estimator is not additive here"
     trees, pairs = [], {}
@@ -716,7 +827,7 @@ def _gb_stumps(estimator):
         if feats.size > 1:
             return ("GradientBoostingClassifier trees use several features (use max_depth=1 "
                     "stumps for a closed form)")
-        b, c = split_boundary(t.threshold)
+        b, c = bounds(t.threshold, t.feature, True)
         f = int(feats[0]) if feats.size else 0
         value = estimator.learning_rate * t.value[:, 0, 0]
         trees.append(_OneFeatureTree(f, t.children_left, t.children_right, b, c, value,
@@ -726,7 +837,7 @@ def _gb_stumps(estimator):
     return pairs, trees
 
 
-def _hgb_stumps(estimator):
+def _hgb_stumps(estimator, bounds):
     predictors = getattr(estimator, "_predictors", None)
     if predictors is None or any(len(p) != 1 for p in predictors):
         return "HistGradientBoostingClassifier's predictors are not one tree per iteration"
@@ -744,8 +855,9 @@ def _hgb_stumps(estimator):
         f = int(feats[0]) if feats.size else 0
         left = np.where(internal, nodes["left"].astype(np.intp), -1)
         right = np.where(internal, nodes["right"].astype(np.intp), -1)
-        b = nodes["num_threshold"].astype(np.float64)  # x <= num_threshold goes left (float64)
-        c = np.ones(b.shape, dtype=bool)
+        # x <= num_threshold goes left, compared in float64
+        b, c = bounds(nodes["num_threshold"].astype(np.float64),
+                      np.where(internal, nodes["feature_idx"], -1), False)
         trees.append(_OneFeatureTree(f, left, right, b, c, nodes["value"].astype(np.float64),
                                      nodes["missing_go_to_left"]))
         pairs.setdefault(f, []).extend(zip(b[internal], c[internal]))

@@ -387,3 +387,61 @@ def test_linear_models_keep_the_linear_closed_form(data):
     X, y = data
     clf = SmoothedClassifier(LogisticRegression(), GaussianNoise(0.5)).fit(X, y)
     assert clf.certification_ == "exact-linear"
+
+
+# ------------------------------------------------------------- pipelines
+def _scaled(make):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import MinMaxScaler, StandardScaler
+
+    return make_pipeline(StandardScaler(), MinMaxScaler(), make())
+
+
+@pytest.mark.parametrize("model", ["tree", "soft forest", "stumps", "hist no-interactions"])
+def test_pipeline_of_scalers_is_exact_and_matches_monte_carlo(data, model):
+    """Splits after per-feature scalers are pulled back to input units (Hoeffding, 1e-6)."""
+    X, y = data
+    X = X * [1.0, 10.0, 100.0, 0.1] + [0.0, 5.0, -50.0, 1.0]
+    make, vote = MODELS[model]
+    clf = SmoothedClassifier(_scaled(make), GaussianNoise([0.3, 3.0, 30.0, 0.03]), vote=vote,
+                             random_state=0).fit(X, y)
+    assert clf.certification_.startswith("exact"), clf._exact_reason
+    n = 40_000
+    X_test = X[::75]
+    exact = clf.predict_proba(X_test)
+    mc = _monte_carlo(clf, X_test, n, seed=2)
+    assert np.all(np.abs(exact - mc) <= np.sqrt(np.log(2 / DELTA) / (2 * n)))
+
+
+def test_pipeline_boundary_within_an_ulp(data):
+    """The pulled-back split is the last float64 input the pipeline sends left."""
+    from sksmooth._trees import _PulledBounds
+
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(300, 2)) * [3.0, 1.0] + [7.0, 0.0]
+    y = (X[:, 0] > 7.3).astype(int)
+    pipe = _scaled(lambda: DecisionTreeClassifier(max_depth=1))
+    clf = SmoothedClassifier(pipe, GaussianNoise(0.5, features=[1]), noise_augment=0,
+                             random_state=0).fit(X, y)
+    assert clf.certification_ == "exact-tree"
+    tree = clf.estimator_[-1].tree_
+    steps = [step for _, step in clf.estimator_.steps[:-1]]
+    b, _ = _PulledBounds(steps, 2)(tree.threshold[:1], tree.feature[:1], True)
+    x0 = np.array([np.nextafter(b[0], -np.inf), b[0], np.nextafter(b[0], np.inf)])
+    X_test = np.column_stack([x0, np.zeros(3)])
+    routed = clf.estimator_.predict(X_test)
+    assert routed[0] == routed[1] != routed[2]  # b goes left, the next float right
+    proba = clf.predict_proba(X_test)
+    np.testing.assert_array_equal(proba.argmax(axis=1), np.searchsorted(clf.classes_, routed))
+    np.testing.assert_allclose(proba.max(axis=1), 1.0, atol=1e-9)
+
+
+def test_pipeline_with_a_nonmonotone_step_samples(data):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import PolynomialFeatures
+
+    X, y = data
+    pipe = make_pipeline(PolynomialFeatures(2), DecisionTreeClassifier(max_depth=3))
+    clf = SmoothedClassifier(pipe, GaussianNoise(0.5), n_samples=50).fit(X, y)
+    assert clf.certification_ == "monte_carlo"
+    assert "PolynomialFeatures is not a known per-feature increasing map" in clf._exact_reason
