@@ -650,6 +650,7 @@ class _PulledBounds:
     def __init__(self, steps, n_features):
         self.steps = steps
         self.n_features = n_features
+        self._cache = {}  # (float32, feature, threshold) -> boundary: each is found once
 
     def _phi(self, x, f):
         Z = np.zeros((x.shape[0], self.n_features))
@@ -673,8 +674,12 @@ class _PulledBounds:
         b = np.zeros(threshold.shape)
         feature = np.asarray(feature)
         top = _to_key(np.finfo(np.float64).max)
-        for f in np.unique(feature[feature >= 0]):
-            sel = np.flatnonzero(feature == f)
+        cached = np.array([(float32, int(f), float(t)) in self._cache
+                           for f, t in zip(feature, threshold)], dtype=bool)
+        for i in np.flatnonzero(cached):
+            b[i] = self._cache[(float32, int(feature[i]), float(threshold[i]))]
+        for f in np.unique(feature[(feature >= 0) & ~cached]):
+            sel = np.flatnonzero((feature == f) & ~cached)
             t = threshold[sel]
             lo = np.full(t.shape, -top, dtype=np.int64)
             hi = np.full(t.shape, top, dtype=np.int64)
@@ -692,6 +697,7 @@ class _PulledBounds:
             out = _from_key(lo)
             out = np.where(none_left, -np.inf, np.where(all_left, np.inf, out))
             b[sel] = out
+            self._cache.update({(float32, int(f), float(tt)): bb for tt, bb in zip(t, out)})
         return b, np.ones(threshold.shape, dtype=bool)
 
 
