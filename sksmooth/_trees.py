@@ -29,6 +29,8 @@ over- and ``pB`` never under-stated; small probabilities are computed from the
 near tail directly, never as ``1 -`` a sum.
 """
 
+import warnings
+
 import numpy as np
 from sklearn.ensemble import (
     ExtraTreesClassifier,
@@ -655,7 +657,9 @@ class _PulledBounds:
     def _phi(self, x, f):
         Z = np.zeros((x.shape[0], self.n_features))
         Z[:, f] = x
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            # steps fitted on a DataFrame: the columns are probed by position here
+            warnings.filterwarnings("ignore", message="X does not have valid feature names")
             for step in self.steps:
                 # Inputs so large that a step overflows are refused by the next step's
                 # own checks in predict; clipping keeps the map monotone for the bisection.
