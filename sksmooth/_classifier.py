@@ -103,7 +103,8 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         with :meth:`~sksmooth.BaseNoise.dual_norm`, multiclass ones under
         Gaussian noise; and for tree models under noise with independent
         coordinates (decision trees, forests with ``vote="soft"``, binary
-        stump / no-interaction boosting: :mod:`sksmooth._trees`). There every method is exact and deterministic (no
+        stump / no-interaction boosting; user guide "Exact certificates for
+        trees"). There every method is exact and deterministic (no
         ``alpha``); ``predict_proba`` samples where the noise gives no exact
         probability (binary non-Gaussian noise).
     abstain_label : object, default=-1
@@ -145,6 +146,10 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features seen during fit, when ``X`` had string column names.
+    certification_ : str
+        The path :meth:`certify` takes: a closed form (``"exact-linear"``,
+        ``"exact-tree"``, ``"exact-soft-tree"``, ``"exact-soft-forest"``,
+        ``"exact-additive"``) or ``"monte_carlo"``.
 
     See Also
     --------
