@@ -28,7 +28,7 @@ from sklearn.utils.metadata_routing import (
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_method_params, check_is_fitted, validate_data
 
-from . import _random, _torch, linear
+from . import _random, _torch, _trees, linear
 from ._engine import count_votes, float32_exact, warn_unmoved_rows
 from ._stats import binom_test_half, clopper_pearson_lower, hoeffding_lower
 from ._warnings import InconsistentVersionWarning, SmoothingWarning
@@ -109,7 +109,10 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         where one exists and sampling elsewhere. Closed forms exist for linear
         base models (see :mod:`sksmooth.linear`): binary ones under any noise
         with :meth:`~sksmooth.BaseNoise.dual_norm`, multiclass ones under
-        Gaussian noise. There every method is exact and deterministic (no
+        Gaussian noise; and for tree models under noise with independent
+        coordinates (decision trees, forests with ``vote="soft"``, binary
+        stump / no-interaction boosting; user guide "Exact certificates for
+        trees"). There every method is exact and deterministic (no
         ``alpha``); ``predict_proba`` samples where the noise gives no exact
         probability (binary non-Gaussian noise).
     abstain_label : "auto" or scalar, default="auto"
@@ -178,6 +181,10 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features seen during fit, when ``X`` had string column names.
+    certification_ : str
+        The path :meth:`certify` takes: a closed form (``"exact-linear"``,
+        ``"exact-tree"``, ``"exact-soft-tree"``, ``"exact-soft-forest"``,
+        ``"exact-additive"``) or ``"monte_carlo"``.
 
     See Also
     --------
@@ -210,8 +217,10 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     >>> y_pred, radius = clf.certify(X[400:405])
     >>> y_pred
     array([0, 1, 1, 1, 1])
-    >>> radius.round(2)
-    array([0.62, 0.48, 0.59, 0.62, 0.62])
+    >>> radius.round(2)  # exact: a tree under Gaussian noise has a closed form
+    array([1.55, 0.6 , 0.87, 0.91, 1.16])
+    >>> clf.certification_
+    'exact-tree'
     """
 
     _parameter_constraints = {
@@ -380,6 +389,12 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             self.estimator_, self.noise_, self._base_labels, probe,
             lambda: self.estimator_.decision_function(self._to_base_input(probe)),
         )
+        if self._exact is None:  # tree closed forms (sksmooth/_trees.py)
+            self._exact, reason = _trees.exact_smoothing(
+                self.estimator_, self.noise_, self._base_labels, self.vote, probe,
+                lambda: self.estimator_.decision_function(self._to_base_input(probe)),
+            )
+            self._exact_reason = None if reason is None else f"{self._exact_reason}; {reason}"
         return self
 
     # -------------------------------------------------------------- pickling
@@ -486,6 +501,17 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             )
         return self.classes_
 
+    @property
+    def certification_(self):
+        """The path :meth:`certify` takes: a closed form's name, or ``"monte_carlo"``.
+
+        ``"exact-linear"`` (:mod:`sksmooth.linear`), ``"exact-tree"``,
+        ``"exact-soft-tree"``, ``"exact-soft-forest"``, ``"exact-additive"``
+        (tree models, user guide "Exact certificates for trees"), or
+        ``"monte_carlo"`` where no closed form applies or ``method="monte_carlo"``.
+        """
+        exact = self._check_method()
+        return "monte_carlo" if exact is None else exact.kind
 
     # -------------------------------------------------------------- internals
     def _to_base_input(self, X):
@@ -642,12 +668,15 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         """The closed form to use (see :mod:`sksmooth.linear`), or None to sample."""
         self._check_fitted()
         exact, reason = self._exact, self._exact_reason
-        if exact is not None and self.vote == "soft":
-            # The closed forms are those of the hard-vote smoothed classifier; the soft one
-            # (argmax of mean scores) is a different classifier (issue 11, item 3).
+        if exact is not None and exact.vote != self.vote:
+            # A closed form certifies one smoothed classifier: the hard-vote one (linear,
+            # trees, boosting) or the soft-vote one (trees and forests fitted with
+            # vote='soft'); argmax of mean scores and of vote counts differ (issue 11, item 3).
             exact, reason = None, (
-                "the closed forms certify the hard-vote smoothed classifier; vote='soft' "
-                "is certified by sampling"
+                f"the closed form ({exact.kind}) certifies the {exact.vote}-vote smoothed "
+                f"classifier, not vote={self.vote!r}"
+                + ("; refit with vote='soft' for a soft closed form" if exact.kind != "exact-linear"
+                   else "; vote='soft' of a linear model is certified by sampling")
             )
         if self.method == "exact" and exact is None:
             raise ValueError(

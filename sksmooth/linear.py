@@ -447,6 +447,12 @@ class ExactLinearSmoothing:
         :meth:`~sksmooth.BaseNoise.gaussian_covariance` (multiclass).
     """
 
+    #: Name reported by ``SmoothedClassifier.certification_``.
+    kind = "exact-linear"
+    #: The vote of the smoothed classifier this closed form certifies (hard votes: the
+    #: soft-smoothed classifier of a multiclass linear model is a different one).
+    vote = "hard"
+
     def __init__(self, coef, intercept, noise):
         self.coef = coef
         self.intercept = intercept

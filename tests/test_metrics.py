@@ -89,7 +89,8 @@ def _data():
 def _pipe(cls=SmoothedClassifier, sigma=0.25):
     return make_pipeline(StandardScaler(), cls(DecisionTreeClassifier(max_depth=3),
                                                noise=GaussianNoise(sigma), n_samples=200,
-                                               n_select=20, random_state=0))
+                                               n_select=20, method="monte_carlo",
+                                               random_state=0))
 
 
 def test_scorer_on_pipeline_equals_metrics_of_certify_on_transformed_inputs():

@@ -93,7 +93,10 @@ def test_tree_bases_need_sklearn_tree_trusted_too(tmp_path):
     path = tmp_path / "tree.skops"
     skops_io.dump(clf, path)
     untrusted = skops_io.get_untrusted_types(file=path)
-    assert set(untrusted) == set(SKSMOOTH_TYPES[:2]) | {"sklearn.tree._tree.Tree"}
+    # the tree closed form (sksmooth/_trees.py) is kept with the model
+    trees = {"sksmooth._trees.ExactTreeSmoothing", "sksmooth._trees._Leaves",
+             "sksmooth._trees._Table"}
+    assert set(untrusted) == set(SKSMOOTH_TYPES[:2]) | {"sklearn.tree._tree.Tree"} | trees
     _same(clf, skops_io.load(path, trusted=untrusted), X[:5])
 
 

@@ -197,6 +197,41 @@ class BaseNoise(BaseEstimator):
                 lo = mid
         return hi
 
+    #: Declared capability: the offsets are additive and their noised coordinates are
+    #: independent, with the marginal CDF :meth:`marginal_cdf` (tree closed forms,
+    #: :mod:`sksmooth._trees`). Families that declare it override both.
+    independent_coordinates = False
+
+    def marginal_cdf(self, t, coordinate):
+        """CDF and survival function of single offset coordinates, for product noises.
+
+        Only for families with :attr:`independent_coordinates`: then
+        ``eps_j``, the offset on the ``j``-th noised feature (in the order of
+        ``feature_indices``), are independent, and tree models get exact
+        smoothed probabilities. Both tails are computed directly (never as
+        ``1 - cdf``), so small probabilities keep their relative precision.
+
+        Parameters
+        ----------
+        t : ndarray of float
+            Points at which to evaluate.
+        coordinate : ndarray of int
+            Position among the noised features of each point, broadcast with ``t``.
+
+        Returns
+        -------
+        cdf, sf : ndarray of float
+            ``P[eps_j <= t]`` and ``P[eps_j > t]``.
+
+        Raises
+        ------
+        NotImplementedError
+            Unless the family declares :attr:`independent_coordinates`.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} does not declare independent coordinates with a marginal CDF."
+        )
+
     def worst_case_probability(self, p, radius):
         """Smallest probability, at any ``x + delta`` with ``||delta|| <= radius``, of a set of probability ``p`` at ``x``.
 

@@ -213,6 +213,8 @@ class Path:
     fixed_radius : bool
         The path answers "certified at one radius r?" (sequential): its radius is
         r or 0, so the power check is the certified fraction only.
+    rtol : float
+        Closed forms: the relative gap allowed between the radius and the exact one.
     """
 
     params: dict
@@ -222,6 +224,8 @@ class Path:
     truth: Callable = None
     closed_form: bool = False
     fixed_radius: bool = False
+    #: Closed forms: largest relative gap allowed between the radius and the exact one.
+    rtol: float = 1e-9
 
 
 def _scaled_logistic(rule):
@@ -281,6 +285,40 @@ def _probit(rule):
     return ProbitRule(w=rule.w, b=rule.b, s=0.05 * float(np.linalg.norm(rule.w)))
 
 
+def _stump(rule):
+    from sklearn.tree import DecisionTreeClassifier
+
+    return DecisionTreeClassifier(max_depth=1)
+
+
+def _stump_rule(clf, rule):
+    """The fitted stump as the halfspace it is: its split feature against sklearn's boundary.
+
+    The stump predicts ``left`` where ``float32(x_f) <= t``, i.e. ``x_f < b`` for the
+    float32 rounding boundary ``b`` of ``t`` (checked against numpy's float32 cast in
+    tests/test_trees.py); under symmetric noise g = f and the exact radius is the margin.
+    """
+    from sksmooth._trees import split_boundary
+
+    assert clf.certification_ == "exact-tree", clf._exact_reason  # auto took the closed form
+    tree = clf.estimator_.tree_
+    b = float(split_boundary(tree.threshold[:1])[0][0])
+    left = clf.estimator_.classes_[np.argmax(tree.value[tree.children_left[0], 0])]
+    sign = 1.0 if left == 0 else -1.0
+    w = np.zeros(clf.n_features_in_)
+    w[tree.feature[0]] = sign
+    return HiddenLinearRule(w=w, b=-sign * b)
+
+
+def _product_linear(case):
+    """Linear cases under a product noise whose pairwise radius reaches the margin.
+
+    Uniform noise is left out: its radius ``scale (pA - pB)`` stops at ``scale``, below
+    the margin of far inputs (tests/test_trees.py checks that cap as its oracle).
+    """
+    return case.linear and isinstance(case.noise(), (GaussianNoise, LaplaceNoise))
+
+
 def _gaussian_linear(case):
     return case.linear and isinstance(case.noise(), (GaussianNoise, CorrelatedGaussianNoise))
 
@@ -296,6 +334,11 @@ PATHS = {
     "torch (skorch, float32 linear layer)": Path(
         {}, _certify_mc, applies=lambda case: case.linear and _torch_available(),
         base=_fixed_linear_net, truth=_float32_rule),
+    # The radius comes from pA, pB bounded to ~1e-12 (the CDF error allowance): near the
+    # split, where pA - pB is small, that moves it by up to ~5e-9 relative (measured).
+    "exact tree (auto, decision stump)": Path(
+        {}, _certify_mc, applies=_product_linear, base=_stump, truth=_stump_rule,
+        closed_form=True, rtol=1e-7),
     "soft vote (probit rule)": Path({"vote": "soft"}, _certify_mc, applies=_gaussian_linear,
                                     base=_probit),
 }
