@@ -130,7 +130,7 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         (Zhai et al., ICLR 2020).
     training_params : dict, default=None
         Hyperparameters of ``training`` (None: the defaults).
-        ``"consistency"``: ``m`` (2), ``lambda`` (10.0), ``eta`` (0.5);
+        ``"consistency"``: ``m`` (2), ``lambda`` (3.0), ``eta`` (0.5);
         ``"smoothadv"``: ``m`` (2), ``epsilon`` (0.5), ``steps`` (2),
         ``step_size`` (None: ``2 * epsilon / steps``); ``"macer"``: ``m`` (8),
         ``lambda`` (12.0), ``gamma`` (8.0), ``beta`` (16.0). ``"noise"`` takes
