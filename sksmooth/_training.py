@@ -182,7 +182,7 @@ def log_probs(net, out):
 
 
 def _output(net, log_p):
-    """Module-like outputs whose predictions are the probabilities ``exp(log_p)`` (for callbacks)."""
+    """Module-like outputs whose predictions are ``exp(log_p)`` (the y_pred callbacks see)."""
     from torch import nn
 
     if _torch._is_binary(net):
@@ -193,15 +193,15 @@ def _output(net, log_p):
 
 
 def smoothed_log_probs(log_p):
-    """``log((1/m) sum_i p_i)`` from ``log_p`` of shape ``(m, n, C)``: the soft smoothed classifier."""
+    """``log((1/m) sum_i p_i)`` from ``log_p`` of shape ``(m, n, C)``: the soft smoothed one."""
     return log_p.logsumexp(dim=0) - math.log(log_p.shape[0])
 
 
 def consistency_term(log_p, lbd, eta):
     """``lbd * mean_i KL(p_bar || p_i) + eta * H(p_bar)``, averaged over the batch.
 
-    Jeong & Shin, NeurIPS 2020, Sec. 3 (L_con; p_bar the mean of the m noisy
-    predictions p_i). ``log_p`` has shape ``(m, n, C)``.
+    Jeong & Shin, NeurIPS 2020 (their consistency loss L_con; p_bar the mean
+    of the m noisy predictions p_i). ``log_p`` has shape ``(m, n, C)``.
     """
     log_bar = smoothed_log_probs(log_p)
     bar = log_bar.exp()
@@ -213,7 +213,7 @@ def consistency_term(log_p, lbd, eta):
 def macer_loss(log_p, y, sigma, lbd, gamma, beta):
     """MACER's loss: CE of the soft smoothed classifier + lbd * sigma/2 * hinge on its radius.
 
-    Zhai et al., ICLR 2020, Eq. (6)-(8) and Algorithm 1: ``-log g_y`` with
+    Zhai et al., ICLR 2020 (the MACER objective, Algorithm 1): ``-log g_y`` with
     ``g`` the mean of the m softmax outputs; ``g^beta`` the mean of
     ``softmax(beta * logits)``; on rows where ``g^beta``'s top class is ``y``,
     ``xi = Phi^-1(top1) - Phi^-1(top2)`` and the hinge ``max(gamma - xi, 0)``.
@@ -250,7 +250,7 @@ def smoothed_nll(forward, X, y, draws, noise):
 def smoothadv_attack(forward, X, y, draws, noise, epsilon, steps, step_size=None):
     """SmoothAdv's l2 PGD on the soft smoothed classifier; returns the perturbation.
 
-    Salman et al., NeurIPS 2019, Sec. 3 (SmoothAdv_PGD, the noise draws fixed
+    Salman et al., NeurIPS 2019 (SmoothAdv with PGD, the noise draws fixed
     over the attack): ``steps`` ascent steps of length ``step_size`` (default
     ``2 * epsilon / steps``) along the row-normalised gradient of
     :func:`smoothed_nll`, each projected on the l2 ball of radius ``epsilon``.
@@ -410,7 +410,7 @@ def _new_certified(base):
 
 
 def with_training(net, training, training_params, noise, noise_augment, seed):
-    """A copy of the unfitted skorch ``net``, of its :func:`certified_class`, training by ``training``."""
+    """A copy of the unfitted skorch ``net`` as its :func:`certified_class`, with ``training``."""
     params = check_training_params(training, training_params)
     if noise_augment != 1:
         raise ValueError(
