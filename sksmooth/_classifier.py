@@ -28,7 +28,7 @@ from sklearn.utils.metadata_routing import (
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_method_params, check_is_fitted, validate_data
 
-from . import _random, _torch, _trees, linear
+from . import _random, _torch, _training, _trees, linear
 from ._engine import count_votes, float32_exact, warn_unmoved_rows
 from ._stats import binom_test_half, clopper_pearson_lower, hoeffding_lower
 from ._warnings import InconsistentVersionWarning, SmoothingWarning
@@ -139,6 +139,29 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         divided by their sum. The closed forms of :mod:`sksmooth.linear`
         certify the hard vote, so with ``vote="soft"`` every method samples
         (``method="exact"`` raises).
+    training : {"noise", "consistency", "smoothadv", "macer"}, default="noise"
+        How a skorch net is trained (user guide: "Training for certified
+        robustness"). ``"noise"``: Gaussian data augmentation, the
+        ``noise_augment`` copies above (Cohen et al. 2019), the only method for
+        scikit-learn base estimators. The others train skorch nets only, on
+        ``m`` noisy copies of every batch drawn on the net's device:
+        ``"consistency"`` adds ``lambda * KL(mean prediction || each copy's) +
+        eta * entropy(mean prediction)`` to the cross-entropy (Jeong & Shin,
+        NeurIPS 2020); ``"smoothadv"`` trains on noisy copies of points found by
+        an l2 PGD attack (``epsilon``, ``steps``, ``step_size``) on the smoothed
+        soft classifier (Salman et al., NeurIPS 2019); ``"macer"`` minimises the
+        smoothed soft classifier's cross-entropy plus ``lambda`` times a hinge
+        (``gamma``) on its certified radius, with inverse temperature ``beta``
+        (Zhai et al., ICLR 2020).
+    training_params : dict, default=None
+        Hyperparameters of ``training`` (None: the defaults).
+        ``"consistency"``: ``m`` (2), ``lambda`` (3.0), ``eta`` (0.5);
+        ``"smoothadv"``: ``m`` (2), ``epsilon`` (0.5), ``steps`` (2),
+        ``step_size`` (None: ``2 * epsilon / steps``); ``"macer"``: ``m`` (8),
+        ``lambda`` (12.0), ``gamma`` (8.0), ``beta`` (16.0). ``"noise"`` takes
+        none. Unknown keys and values out of range are errors at fit. A grid
+        search tunes them as a list of dicts, e.g. ``{"training_params":
+        [{"lambda": 5}, {"lambda": 20}]}``.
     batch_size : int, default=None
         Most noisy rows passed to the base estimator in one call; bounds memory
         (each job holds at most two batches). None sizes batches in bytes from
@@ -233,6 +256,8 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         "method": [StrOptions({"auto", "monte_carlo", "exact"})],
         "abstain_label": "no_validation",  # any scalar; checked against classes_
         "vote": [StrOptions({"hard", "soft"})],
+        "training": [StrOptions({"noise", "consistency", "smoothadv", "macer"})],
+        "training_params": [dict, None],
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
@@ -251,6 +276,8 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         method="auto",
         abstain_label="auto",
         vote="hard",
+        training="noise",
+        training_params=None,
         batch_size=None,
         n_jobs=None,
         random_state=None,
@@ -265,6 +292,8 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self.method = method
         self.abstain_label = abstain_label
         self.vote = vote
+        self.training = training
+        self.training_params = training_params
         self.batch_size = batch_size
         self.n_jobs = n_jobs
         self.random_state = random_state
@@ -369,8 +398,10 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             self.estimator_ = _torch.fit_net(
                 clone(self._make_estimator()), X, y, self.classes_, self.noise_,
                 self.noise_augment, self.random_state, entropy, params,
+                self.training, self.training_params,
             )  # fmt: skip
             return self
+        _training.check_sklearn_base(self.training, self.training_params)
         if self.noise_augment > 0:
             entropy = _random.base_entropy(self.random_state)
             rng = _random.generator(np.random.SeedSequence(entropy, spawn_key=(_random.TRAIN,)))

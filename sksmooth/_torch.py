@@ -109,12 +109,19 @@ def _definer(cls, name):
 
 
 # ---------------------------------------------------------------------- fit
-def fit_net(estimator, X, y, classes, noise, noise_augment, random_state, entropy, params):
+def fit_net(
+    estimator, X, y, classes, noise, noise_augment, random_state, entropy, params,
+    training="noise", training_params=None,
+):  # fmt: skip
     """Fit a skorch net (or accept a frozen one) for :class:`~sksmooth.SmoothedClassifier`.
 
     ``y`` is encoded as indices into ``classes`` (skorch predicts indices), ``X``
-    cast to float32. With ``noise_augment > 0`` the net's training batches are
-    noised afresh on every batch (:class:`NoisyCollate`); a net wrapped in
+    cast to float32. With ``training="noise"`` and ``noise_augment > 0`` the
+    net's training batches are noised afresh on every batch
+    (:class:`NoisyCollate`); the other ``training`` methods refit a copy of the
+    net whose train step draws the noise on the net's device and computes the
+    method's loss (:func:`sksmooth._training.with_training`, which returns the
+    fitted net). A net wrapped in
     ``FrozenEstimator`` is not refitted nor changed. ``random_state`` (not None)
     seeds torch's global generators for the fit inside ``torch.random.fork_rng``,
     so weight init and shuffling are reproducible and the caller's torch state
@@ -126,11 +133,25 @@ def fit_net(estimator, X, y, classes, noise, noise_augment, random_state, entrop
     y_enc = np.searchsorted(classes, y)
     y_enc = y_enc.astype(np.float32 if _is_binary(net) else np.int64)
     X32 = np.asarray(X, dtype=np.float32)
-    if not _is_frozen(estimator) and noise_augment > 0:
+    train_seed = np.random.SeedSequence(entropy, spawn_key=(TRAIN,))
+    from . import _training
+
+    _training.check_training_params(training, training_params)
+    if training != "noise":
+        if _is_frozen(estimator):
+            raise ValueError(
+                f"training={training!r} trains the net, but a net inside FrozenEstimator is "
+                "never refitted. Pass the net itself, or use training='noise' (the default)."
+            )
+        estimator = net = _training.with_training(
+            net, training, training_params, noise, noise_augment, torch_seed(train_seed)
+        )
+    elif getattr(net, "certified_training", None) is not None and not _is_frozen(estimator):
+        net.set_params(certified_training=None)  # a net refitted from training=... before
+    if training == "noise" and not _is_frozen(estimator) and noise_augment > 0:
         inner = net.get_params().get("iterator_train__collate_fn")
         if isinstance(inner, NoisyCollate):  # refit: replace ours, keep the user's
             inner = inner.collate_fn
-        train_seed = np.random.SeedSequence(entropy, spawn_key=(TRAIN,))
         net.set_params(
             iterator_train__collate_fn=NoisyCollate(
                 noise, n_copies=noise_augment, seed=torch_seed(train_seed), collate_fn=inner
