@@ -803,7 +803,7 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         """
         exact = self._check_method()
         if exact is not None:
-            top, exact_radius, abstain = exact.certify(self._validate_X(X))
+            top, exact_radius, abstain = self._exact_certify(exact, X)
             if radius is not None:
                 from ._sequential import check_radius
 
@@ -876,11 +876,17 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         top, radius, abstain = self._certify(X)
         return self._labels(top, abstain), radius
 
+    def _exact_certify(self, exact, X):
+        """The closed form's class indices, radii and abstentions (rows it cannot move warn)."""
+        X = self._validate_X(X)
+        warn_unmoved_rows(self.noise_, X)
+        return exact.certify(X)
+
     def _certify(self, X):
         """Class indices, radii (0.0 where abstained) and abstentions of CERTIFY."""
         exact = self._check_method()
         if exact is not None:
-            return exact.certify(self._validate_X(X))
+            return self._exact_certify(exact, X)
         X, keys, entropy, top = self._select_top(X)
         counts = self._counts(X, keys, entropy, self.n_samples, _random.ESTIMATE)
         n_a = counts[np.arange(X.shape[0]), top]
