@@ -49,7 +49,8 @@ def _summary(out, label):
 def test_default_run_writes_certificates_run_json_and_plot(tmp_path, capsys):
     from sklearn.datasets import load_breast_cancer
 
-    code = main(["certify", *FAST, "--estimator", "decision_tree", "--output", str(tmp_path)])
+    code = main(["certify", *FAST, "--estimator", "decision_tree", "--method", "monte_carlo",
+                 "--output", str(tmp_path)])
     assert code == 0
     out = capsys.readouterr().out
     assert "breast-cancer" in out and "certified accuracy" in out and "average certified" in out
@@ -145,7 +146,7 @@ def test_exact_certificate_header_has_no_sampling_parameters(tmp_path, capsys):
 def test_uniform_summary_radii_lie_below_its_cap(capsys):
     n, alpha, scale = 300, 0.001, 0.5
     code = main(["certify", "--noise", "uniform", "--sigma", str(scale), "--n-samples", str(n),
-                 "--estimator", "decision_tree", "--quiet"])
+                 "--estimator", "decision_tree", "--method", "monte_carlo", "--quiet"])
     assert code == 0
     out = capsys.readouterr().out
     cap = 2 * scale * (alpha ** (1 / n) - 0.5)  # uniform: 2 lambda (pA - 1/2)

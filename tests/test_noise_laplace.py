@@ -90,3 +90,14 @@ def test_soundness_check_detects_an_inflated_radius():
     y_pred, radius = certify_rule(rule, Inflated(0.5), X, alpha=0.05)
     wrong = overclaims(y_pred, radius, rule.predict(X), rule.margin(X, q=np.inf))
     assert wrong.sum() > 2 * allowed_overclaims(len(X), 0.05)
+
+
+def test_unanimous_radius_stays_infinite_and_p_required_finite():
+    # The outward rounding of positive radii once turned radius(1, 0) = inf into NaN,
+    # so p_required (bisection on the radius) returned inf and the sequential test
+    # certified nothing.
+    noise = LaplaceNoise(scale=0.5)
+    assert noise.radius(1.0, 0.0) == np.inf
+    p = noise.p_required(0.3)
+    assert 0.5 < p < 1 and noise.radius(p, 1 - p) >= 0.3
+    np.testing.assert_allclose(p, 1 - 0.5 * np.exp(-0.3 / 0.5), rtol=1e-9)

@@ -127,7 +127,8 @@ def test_soft_votes_at_a_radius_are_certify_with_radius_at_least_r():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(60, 2))
     clf = SmoothedClassifier(DecisionTreeClassifier(max_depth=3), GaussianNoise(0.5),
-                             vote="soft", n_samples=300, n_select=20, random_state=0).fit(
+                             vote="soft", n_samples=300, n_select=20, method="monte_carlo",
+                             random_state=0).fit(
         X, (X[:, 0] > 0).astype(int))
     y_cert, radius = clf.certify(X)
     for r in (0.0, 0.2):

@@ -87,7 +87,8 @@ class LaplaceNoise(AdditiveNoise):
             total = self.scale * total
         radius = np.fmax(ratio, total)
         # Positive radii rounded down by 4 ulps (log, product, sum: each within an ulp).
-        return np.where(radius > 0, radius - 4.0 * np.spacing(np.abs(radius)), radius)
+        shrink = (radius > 0) & np.isfinite(radius)  # an infinite radius (pB = 0, pA = 1) stays
+        return np.where(shrink, radius - 4.0 * np.spacing(np.where(shrink, radius, 0.0)), radius)
 
     #: Independent coordinates, each Laplace of scale ``scale`` (tree closed forms).
     independent_coordinates = True
