@@ -168,8 +168,9 @@ class GaussianNoise(AdditiveNoise):
 
         Returns
         -------
-        feature_radius : ndarray of shape (n_inputs, n_noised)
-            One column per noised feature, in the order of the columns.
+        feature_radius : ndarray of shape (n_inputs, n_noised) or (n_inputs, 1)
+            One column per noised feature, in the order of the columns; one
+            column shared by all features for a single sigma.
 
         Examples
         --------
@@ -179,6 +180,8 @@ class GaussianNoise(AdditiveNoise):
                [ 0. ,  0. ]])
         """
         radius = np.asarray(radius, dtype=np.float64).reshape(-1, 1)
+        if np.ndim(self.sigma) == 0:
+            return radius  # an l2 radius is already in the features' units
         return radius * np.atleast_1d(np.asarray(self.sigma, dtype=np.float64))[None, :]
 
     @classmethod
