@@ -23,6 +23,9 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
+    # MathJax 3 shipped by a PyPI package and copied into _static/mathjax: the pages
+    # render math offline (Sphinx's default loads MathJax from a CDN).
+    "sphinx-mathjax-offline",
     "sphinx.ext.viewcode",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
@@ -54,6 +57,8 @@ sphinx_gallery_conf = {
     "doc_module": ("sksmooth",),
     "backreferences_dir": os.path.join("generated", "backreferences"),
     "show_memory": False,
+    # The execution-times pages load DataTables from a CDN; the docs stay offline without them.
+    "write_computation_times": False,
 }
 
 # Examples run inside the build; keep their output clean of library chatter.

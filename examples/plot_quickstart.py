@@ -37,14 +37,14 @@ model = make_pipeline(
 # %%
 # Certify
 # -------
-# ``certify`` returns the smoothed class (or ``-1`` to abstain) and the certified l2
+# ``certify`` returns the smoothed class (or ``abstain_label_``, here ``-1``) and the certified l2
 # radius, in the standardized units the smoothed classifier sees.
 smoothed = model[-1]
 X_test_t = model[:-1].transform(X_test)
 y_pred, radius = smoothed.certify(X_test_t)
 for label, r in zip(y_pred[:5], radius[:5]):
     print(f"class {label}, certified radius {r:.3f}")
-print("abstained:", int((y_pred == -1).sum()), "of", len(y_pred))
+print("abstained:", int((y_pred == smoothed.abstain_label_).sum()), "of", len(y_pred))
 print("certified accuracy at r = 0, 0.25, 0.5:",
       certified_accuracy(y_test, y_pred, radius, at=[0.0, 0.25, 0.5]).round(3))
 print("average certified radius:", round(average_certified_radius(y_test, y_pred, radius), 3))
@@ -54,7 +54,9 @@ print("average certified radius:", round(average_certified_radius(y_test, y_pred
 # ----
 # The curve is exact (a step at every certified radius); the star marks the accuracy of
 # the base forest on the clean test rows.
-clean_accuracy = (smoothed.estimator_.predict(X_test_t) == y_test).mean()
+# (``estimator_`` is trained on encoded labels, 0 .. n_classes - 1: map them back by
+# ``classes_``.)
+clean_accuracy = (smoothed.classes_[smoothed.estimator_.predict(X_test_t)] == y_test).mean()
 display = CertifiedAccuracyDisplay.from_predictions(
     y_test, y_pred, radius, name="random forest, sigma = 0.25", norm="l2",
     clean_accuracy=clean_accuracy,

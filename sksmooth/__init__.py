@@ -1,8 +1,9 @@
-"""sksmooth: provable robustness certificates for scikit-learn classifiers by randomized smoothing."""
+"""sksmooth: provable robustness certificates for scikit-learn classifiers and regressors by randomized smoothing."""
 
 from ._classifier import SmoothedClassifier
 from ._pipeline import certify
-from ._warnings import SmoothingWarning
+from ._regressor import SmoothedRegressor
+from ._warnings import InconsistentVersionWarning, SmoothingWarning
 from .noise import BaseNoise, GaussianNoise
 from .noise import (
     BernoulliMaskNoise,
@@ -14,7 +15,8 @@ from .noise import (
 
 __version__ = "0.1.0"
 
-__all__ = ["SmoothedClassifier", "certify", "GaussianNoise", "BaseNoise", "SmoothingWarning", "__version__"]
+__all__ = ["SmoothedClassifier", "SmoothedRegressor", "GaussianNoise", "BaseNoise", "SmoothingWarning", "__version__"]
+__all__ += ["InconsistentVersionWarning", "certify"]
 __all__ += [
     "LaplaceNoise",
     "UniformNoise",

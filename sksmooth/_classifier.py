@@ -3,11 +3,19 @@
 import functools
 import math
 import warnings
+from collections.abc import Hashable
 from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, _fit_context, clone
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    MetaEstimatorMixin,
+    _fit_context,
+    clone,
+    is_classifier,
+)
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils import get_tags
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
@@ -20,10 +28,10 @@ from sklearn.utils.metadata_routing import (
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_method_params, check_is_fitted, validate_data
 
-from . import _random, _torch, linear
-from ._engine import count_votes, float32_exact
+from . import _random, _torch, _training, _trees, linear
+from ._engine import count_votes, float32_exact, warn_unmoved_rows
 from ._stats import binom_test_half, clopper_pearson_lower, hoeffding_lower
-from ._warnings import SmoothingWarning
+from ._warnings import InconsistentVersionWarning, SmoothingWarning
 from .noise import GaussianNoise
 
 
@@ -101,12 +109,23 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         where one exists and sampling elsewhere. Closed forms exist for linear
         base models (see :mod:`sksmooth.linear`): binary ones under any noise
         with :meth:`~sksmooth.BaseNoise.dual_norm`, multiclass ones under
-        Gaussian noise. There every method is exact and deterministic (no
+        Gaussian noise; and for tree models under noise with independent
+        coordinates (decision trees, forests with ``vote="soft"``, binary
+        stump / no-interaction boosting; user guide "Exact certificates for
+        trees"). There every method is exact and deterministic (no
         ``alpha``); ``predict_proba`` samples where the noise gives no exact
         probability (binary non-Gaussian noise).
-    abstain_label : object, default=-1
-        Label returned where the smoothed classifier abstains. It must not be a
-        class label.
+    abstain_label : "auto" or scalar, default="auto"
+        Label returned where the smoothed classifier abstains; the label used
+        is the fitted :attr:`abstain_label_`. ``"auto"`` picks a value of the
+        classes' own kind that is no class: ``-1`` for integer (or float)
+        classes unless ``-1`` is a class, then one below the smallest class;
+        ``"abstain"`` for string classes (``"abstain_"``, ``"abstain__"``, ...
+        if that is a class); ``None`` for bool classes (no bool is free) and
+        any other kind. An explicit value must be a scalar that is not a class
+        label. Outputs that may abstain (:meth:`certify`,
+        :meth:`predict_certified`) have the classes' dtype where the label
+        fits it, else ``object`` (bool classes: ``True``/``False``/``None``).
     vote : {"hard", "soft"}, default="hard"
         ``"hard"`` counts the base estimator's predicted classes (Cohen et al.).
         ``"soft"`` averages its ``predict_proba`` over the draws instead
@@ -114,10 +133,43 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         from below with Hoeffding's inequality and applies the same radius
         formula. Soft voting needs a base estimator with ``predict_proba`` and
         a noise for which it is proven (Gaussian noises: ``noise.soft_vote``).
+        The radius needs every ``predict_proba`` row to be a probability
+        vector: entries below ``-1e-6`` or a row sum off 1 by more than
+        ``1e-6`` are an error; within that tolerance rows are clipped at 0 and
+        divided by their sum. The closed forms of :mod:`sksmooth.linear`
+        certify the hard vote, so with ``vote="soft"`` every method samples
+        (``method="exact"`` raises).
+    training : {"noise", "consistency", "smoothadv", "macer"}, default="noise"
+        How a skorch net is trained (user guide: "Training for certified
+        robustness"). ``"noise"``: Gaussian data augmentation, the
+        ``noise_augment`` copies above (Cohen et al. 2019), the only method for
+        scikit-learn base estimators. The others train skorch nets only, on
+        ``m`` noisy copies of every batch drawn on the net's device:
+        ``"consistency"`` adds ``lambda * KL(mean prediction || each copy's) +
+        eta * entropy(mean prediction)`` to the cross-entropy (Jeong & Shin,
+        NeurIPS 2020); ``"smoothadv"`` trains on noisy copies of points found by
+        an l2 PGD attack (``epsilon``, ``steps``, ``step_size``) on the smoothed
+        soft classifier (Salman et al., NeurIPS 2019); ``"macer"`` minimises the
+        smoothed soft classifier's cross-entropy plus ``lambda`` times a hinge
+        (``gamma``) on its certified radius, with inverse temperature ``beta``
+        (Zhai et al., ICLR 2020).
+    training_params : dict, default=None
+        Hyperparameters of ``training`` (None: the defaults).
+        ``"consistency"``: ``m`` (2), ``lambda`` (3.0), ``eta`` (0.5);
+        ``"smoothadv"``: ``m`` (2), ``epsilon`` (0.5), ``steps`` (2),
+        ``step_size`` (None: ``2 * epsilon / steps``); ``"macer"``: ``m`` (8),
+        ``lambda`` (12.0), ``gamma`` (8.0), ``beta`` (16.0). ``"noise"`` takes
+        none. Unknown keys and values out of range are errors at fit. A grid
+        search tunes them as a list of dicts, e.g. ``{"training_params":
+        [{"lambda": 5}, {"lambda": 20}]}``.
     batch_size : int, default=None
         Most noisy rows passed to the base estimator in one call; bounds memory
-        (each job holds at most two batches). None tunes it while running,
-        from about 1 MiB up to 32 MiB of noisy rows.
+        (each job holds at most two batches). None sizes batches in bytes from
+        the row width and the model's output width (``n_classes`` scores per
+        row): from about 1 MiB up to 32 MiB of rows and outputs per batch,
+        never under one row, tuned while running; counting then holds about
+        128 MiB at most besides the inputs (for base models whose ``predict``
+        needs O(n_features + n_classes) memory per row).
     n_jobs : int, default=None
         Inputs are split across ``n_jobs`` jobs through
         ``sklearn.utils.parallel`` (threads by default; any joblib backend set
@@ -134,15 +186,28 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     Attributes
     ----------
     estimator_ : estimator object
-        The fitted clone of ``estimator``.
+        The fitted clone of ``estimator``. It is trained on the labels encoded
+        as ``0 .. n_classes - 1`` (indices into ``classes_``, as in
+        scikit-learn's ``StackingClassifier``), so that any library's
+        classifier accepts them; a base wrapped in
+        ``sklearn.frozen.FrozenEstimator`` keeps its own labels, which must be
+        among ``classes_``. Every output of this estimator is in the labels
+        of ``y``.
     noise_ : noise object
         The validated clone of ``noise`` used after fit.
     classes_ : ndarray of shape (n_classes,)
         The class labels.
+    abstain_label_ : object
+        The label returned where the smoothed classifier abstains (``abstain_label``
+        resolved against ``classes_``, see ``abstain_label``).
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features seen during fit, when ``X`` had string column names.
+    certification_ : str
+        The path :meth:`certify` takes: a closed form (``"exact-linear"``,
+        ``"exact-tree"``, ``"exact-soft-tree"``, ``"exact-soft-forest"``,
+        ``"exact-additive"``) or ``"monte_carlo"``.
 
     See Also
     --------
@@ -175,8 +240,10 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     >>> y_pred, radius = clf.certify(X[400:405])
     >>> y_pred
     array([0, 1, 1, 1, 1])
-    >>> radius.round(2)
-    array([0.62, 0.48, 0.59, 0.62, 0.62])
+    >>> radius.round(2)  # exact: a tree under Gaussian noise has a closed form
+    array([1.55, 0.6 , 0.87, 0.91, 1.16])
+    >>> clf.certification_
+    'exact-tree'
     """
 
     _parameter_constraints = {
@@ -187,8 +254,10 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         "alpha": [Interval(Real, 0, 1, closed="neither")],
         "noise_augment": [Interval(Integral, 0, None, closed="left")],
         "method": [StrOptions({"auto", "monte_carlo", "exact"})],
-        "abstain_label": "no_validation",
+        "abstain_label": "no_validation",  # any scalar; checked against classes_
         "vote": [StrOptions({"hard", "soft"})],
+        "training": [StrOptions({"noise", "consistency", "smoothadv", "macer"})],
+        "training_params": [dict, None],
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
@@ -205,8 +274,10 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         alpha=0.001,
         noise_augment=1,
         method="auto",
-        abstain_label=-1,
+        abstain_label="auto",
         vote="hard",
+        training="noise",
+        training_params=None,
         batch_size=None,
         n_jobs=None,
         random_state=None,
@@ -221,6 +292,8 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self.method = method
         self.abstain_label = abstain_label
         self.vote = vote
+        self.training = training
+        self.training_params = training_params
         self.batch_size = batch_size
         self.n_jobs = n_jobs
         self.random_state = random_state
@@ -302,21 +375,114 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 "Classifier can't train when only one class is present: y has the single "
                 f"class {self.classes_[0]!r}; smoothing needs at least two classes."
             )
-        if any(c == self.abstain_label for c in self.classes_.tolist()):
-            raise ValueError(
-                f"abstain_label={self.abstain_label!r} is also a class label in y; pass an "
-                "abstain_label that is not a class, e.g. abstain_label="
-                f"{_free_label(self.classes_)!r}."
-            )
-        if self.n_jobs == 0:
-            raise ValueError("n_jobs=0 runs nothing; pass None, a positive int, or -1 (all cores).")
+        self.abstain_label_ = _resolve_abstain_label(self.abstain_label, self.classes_)
         # Stored as a dtype string so that skops.io files need no numpy.dtype/object trust.
-        self._out_dtype = np.dtype(_label_dtype(self.classes_, self.abstain_label)).str
+        self._out_dtype = np.dtype(_label_dtype(self.classes_, self.abstain_label_)).str
         names = getattr(self, "feature_names_in_", None)
         names = {} if names is None else {"feature_names": names}  # noises of the 1-arg protocol
         self.noise_ = clone(self._make_noise()).validate(X.shape[1], **names)
+        self._check_params(self._make_estimator(), self.noise_)
+        self._warn_if_never_certifies()
+
+        if _routing_enabled():
+            params = process_routing(self, "fit", **fit_params).estimator.fit
+        else:
+            params = fit_params
+        self._exact, self._exact_reason = None, "a skorch net is not a linear model"
+        # Labels encoded as indices into classes_ for every base (StackingClassifier does
+        # the same); a FrozenEstimator is not refitted and keeps its own labels.
+        y_enc = np.searchsorted(self.classes_, y)
+        if _torch.skorch_net(self._make_estimator()) is not None:  # torch path: _torch.py
+            entropy = _random.base_entropy(self.random_state)
+            self._base_labels = np.arange(self.classes_.shape[0])
+            self.estimator_ = _torch.fit_net(
+                clone(self._make_estimator()), X, y, self.classes_, self.noise_,
+                self.noise_augment, self.random_state, entropy, params,
+                self.training, self.training_params,
+            )  # fmt: skip
+            return self
+        _training.check_sklearn_base(self.training, self.training_params)
+        if self.noise_augment > 0:
+            entropy = _random.base_entropy(self.random_state)
+            rng = _random.generator(np.random.SeedSequence(entropy, spawn_key=(_random.TRAIN,)))
+            idx = np.tile(np.arange(X.shape[0]), self.noise_augment)
+            X_train = self.noise_.perturb(X[idx], self.noise_.sample(idx.size, X.shape[1], rng))
+            y_train = y_enc[idx]
+            params = _check_method_params(X, params, indices=idx)
+        else:
+            X_train, y_train = X, y_enc
+        estimator = clone(self._make_estimator())
+        _seed_unset_random_states(estimator, self.random_state)
+        self.estimator_ = estimator.fit(self._to_base_input(X_train), y_train, **params)
+        self._base_labels = self._check_base_classes(self.estimator_)
+        probe = X[:20]
+        self._exact, self._exact_reason = linear.exact_smoothing(
+            self.estimator_, self.noise_, self._base_labels, probe,
+            lambda: self.estimator_.decision_function(self._to_base_input(probe)),
+        )
+        if self._exact is None:  # tree closed forms (sksmooth/_trees.py)
+            self._exact, reason = _trees.exact_smoothing(
+                self.estimator_, self.noise_, self._base_labels, self.vote, probe,
+                lambda: self.estimator_.decision_function(self._to_base_input(probe)),
+            )
+            self._exact_reason = None if reason is None else f"{self._exact_reason}; {reason}"
+        return self
+
+    # -------------------------------------------------------------- pickling
+    def __getstate__(self):
+        from . import __version__
+
+        state = super().__getstate__()
+        state = dict(state) if state is not None else dict(self.__dict__)
+        state["_sksmooth_version"] = __version__
+        return state
+
+    def __setstate__(self, state):
+        from . import __version__
+
+        state = dict(state)
+        saved = state.pop("_sksmooth_version", "unknown (saved before versions were stored)")
+        if saved != __version__:
+            warnings.warn(
+                InconsistentVersionWarning(
+                    original_sksmooth_version=saved, current_sksmooth_version=__version__
+                )
+            )
+        super().__setstate__(state)
+
+    # ------------------------------------------------------------- validation
+    def _check_params(self, estimator, noise):
+        """The cross-parameter rules of ``fit``, against the base estimator and noise in use.
+
+        ``fit`` runs them on what it is about to fit; every public method runs
+        them (with sklearn's ``_validate_params``) on the fitted ``estimator_``
+        and ``noise_`` (:meth:`_check_fitted`), so parameters changed with
+        ``set_params`` after fit get the same errors as at fit.
+        """
+        # A skorch NeuralNet emitting class scores is a classifier by its output width
+        # (checked by _torch.fit_net); any other base must say it is one (StackingClassifier).
+        if not is_classifier(estimator) and _torch.skorch_net(estimator) is None:
+            raise ValueError(
+                f"The base estimator {type(estimator).__name__} is not a classifier (its "
+                "estimator_type tag is not 'classifier', e.g. it is a regressor); "
+                "SmoothedClassifier needs a classifier."
+            )
+        if self.n_jobs == 0:
+            raise ValueError("n_jobs=0 runs nothing; pass None, a positive int, or -1 (all cores).")
         if self.vote == "soft":
-            self._check_soft_vote()
+            if not getattr(noise, "soft_vote", False):
+                raise ValueError(
+                    f"vote='soft' is proven for Gaussian noise only (Salman et al. 2019), not "
+                    f"for {type(noise).__name__}; use vote='hard' or a GaussianNoise / "
+                    "CorrelatedGaussianNoise."
+                )
+            if not hasattr(estimator, "predict_proba"):
+                raise ValueError(
+                    f"vote='soft' averages predict_proba, which {type(estimator).__name__} "
+                    "does not have; use vote='hard' or a base estimator with predict_proba."
+                )
+
+    def _warn_if_never_certifies(self):
         if self.alpha ** (1.0 / self.n_samples) <= 0.5:
             least = math.floor(math.log(self.alpha) / math.log(0.5)) + 1
             warnings.warn(
@@ -326,36 +492,57 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 SmoothingWarning,
             )
 
-        if _routing_enabled():
-            params = process_routing(self, "fit", **fit_params).estimator.fit
-        else:
-            params = fit_params
-        self._exact, self._exact_reason = None, "a skorch net is not a linear model"
-        if _torch.skorch_net(self._make_estimator()) is not None:  # torch path: _torch.py
-            entropy = _random.base_entropy(self.random_state)
-            self.estimator_ = _torch.fit_net(
-                clone(self._make_estimator()), X, y, self.classes_, self.noise_,
-                self.noise_augment, self.random_state, entropy, params,
-            )  # fmt: skip
-            return self
-        if self.noise_augment > 0:
-            entropy = _random.base_entropy(self.random_state)
-            rng = _random.generator(np.random.SeedSequence(entropy, spawn_key=(_random.TRAIN,)))
-            idx = np.tile(np.arange(X.shape[0]), self.noise_augment)
-            X_train = self.noise_.perturb(X[idx], self.noise_.sample(idx.size, X.shape[1], rng))
-            y_train = y[idx]
-            params = _check_method_params(X, params, indices=idx)
-        else:
-            X_train, y_train = X, y
-        estimator = clone(self._make_estimator())
-        _seed_unset_random_states(estimator, self.random_state)
-        self.estimator_ = estimator.fit(self._to_base_input(X_train), y_train, **params)
-        probe = X[:20]
-        self._exact, self._exact_reason = linear.exact_smoothing(
-            self.estimator_, self.noise_, self.classes_, probe,
-            lambda: self.estimator_.decision_function(self._to_base_input(probe)),
-        )
-        return self
+    #: Fitted private state every public method relies on (a model unpickled from a
+    #: version without one of them must not silently change how it certifies).
+    _FITTED_STATE = ("_exact", "_exact_reason", "_out_dtype", "_base_labels", "abstain_label_")
+
+    def _check_fitted(self):
+        """Fitted, complete state and valid parameters: the check of every public method."""
+        check_is_fitted(self)
+        missing = [name for name in self._FITTED_STATE if name not in vars(self)]
+        if missing:
+            raise AttributeError(
+                f"This fitted SmoothedClassifier lacks {missing} (it was probably saved by "
+                "another sksmooth version); it cannot tell how to certify (e.g. exact or "
+                "Monte Carlo radii). Refit it with this version."
+            )
+        self._validate_params()
+        resolved = _resolve_abstain_label(self.abstain_label, self.classes_)
+        if not _same_label(resolved, self.abstain_label_):
+            raise ValueError(
+                f"abstain_label was changed after fit: it now gives {resolved!r}, but the "
+                f"model was fitted with abstain_label_={self.abstain_label_!r}. Call fit again "
+                "(or set abstain_label back)."
+            )
+        self._check_params(self.estimator_, self.noise_)
+
+    def _check_base_classes(self, estimator):
+        """The labels the fitted base predicts for each of ``classes_`` (encoded, or frozen own)."""
+        from sklearn.frozen import FrozenEstimator
+
+        n_classes = self.classes_.shape[0]
+        if not isinstance(estimator, FrozenEstimator):
+            return np.arange(n_classes)
+        base = getattr(estimator, "classes_", None)
+        if base is None or len(base) != n_classes or np.any(np.asarray(base) != self.classes_):
+            raise ValueError(
+                f"The frozen base estimator's classes_ {None if base is None else list(base)!r} "
+                f"differ from the classes of y {self.classes_.tolist()!r}; a FrozenEstimator "
+                "is not refitted, so it must have been trained on the same classes."
+            )
+        return self.classes_
+
+    @property
+    def certification_(self):
+        """The path :meth:`certify` takes: a closed form's name, or ``"monte_carlo"``.
+
+        ``"exact-linear"`` (:mod:`sksmooth.linear`), ``"exact-tree"``,
+        ``"exact-soft-tree"``, ``"exact-soft-forest"``, ``"exact-additive"``
+        (tree models, user guide "Exact certificates for trees"), or
+        ``"monte_carlo"`` where no closed form applies or ``method="monte_carlo"``.
+        """
+        exact = self._check_method()
+        return "monte_carlo" if exact is None else exact.kind
 
     # -------------------------------------------------------------- internals
     def _to_base_input(self, X):
@@ -367,46 +554,76 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
         return pd.DataFrame(X, columns=names, copy=False)
 
-    def _check_soft_vote(self):
-        """Soft voting needs ``predict_proba`` and a noise where its radius is proven."""
-        if not getattr(self.noise_, "soft_vote", False):
-            raise ValueError(
-                f"vote='soft' is proven for Gaussian noise only (Salman et al. 2019), not for "
-                f"{type(self.noise_).__name__}; use vote='hard' or a GaussianNoise / "
-                "CorrelatedGaussianNoise."
-            )
-        if not hasattr(self._make_estimator(), "predict_proba"):
-            raise ValueError(
-                f"vote='soft' averages predict_proba, which "
-                f"{type(self._make_estimator()).__name__} does not have; use vote='hard' or "
-                "a base estimator with predict_proba."
-            )
-
     def _soft_scores(self, X_noisy):
-        """``predict_proba`` of the base estimator on noisy rows, in the columns of ``classes_``."""
+        """``predict_proba`` of the base estimator on noisy rows, in the columns of ``classes_``.
+
+        Soft smoothing's radius assumes probability vectors (the runner-up's mean
+        score is then at most ``1 - pA``): rows off the simplex by more than
+        ``_SIMPLEX_TOL`` are an error; within it they are clipped and renormalised.
+        """
+        n_rows, n_classes = X_noisy.shape[0], self.classes_.shape[0]
         proba = np.asarray(self.estimator_.predict_proba(self._to_base_input(X_noisy)), float)
+        name = type(self.estimator_).__name__
         if _torch.skorch_net(self.estimator_) is not None:
-            return proba  # a skorch net is trained on class indices: columns are classes_
-        cols = np.searchsorted(self.classes_, self.estimator_.classes_)
-        scores = np.zeros((proba.shape[0], self.classes_.shape[0]))
+            cols = np.arange(n_classes)  # a skorch net is trained on class indices
+        else:
+            cols = np.searchsorted(self._base_labels, self.estimator_.classes_)
+        if proba.shape != (n_rows, cols.shape[0]):
+            raise ValueError(
+                f"{name}.predict_proba returned an array of shape {proba.shape} for {n_rows} "
+                f"rows; expected ({n_rows}, {cols.shape[0]}), one column per class of its "
+                "classes_."
+            )
+        scores = np.zeros((n_rows, n_classes))
         scores[:, cols] = proba
-        return scores
+        return _on_simplex(scores, name)
 
     def _vote(self, X_noisy):
         """Class indices predicted by the base estimator on noisy rows."""
+        n_rows = X_noisy.shape[0]
         labels = np.asarray(self.estimator_.predict(self._to_base_input(X_noisy)))
-        idx = np.searchsorted(self.classes_, labels)
-        idx = np.minimum(idx, self.classes_.shape[0] - 1)
-        bad = self.classes_[idx] != labels
+        if labels.shape != (n_rows,):
+            raise ValueError(
+                f"{type(self.estimator_).__name__}.predict returned an array of shape "
+                f"{labels.shape} for {n_rows} rows; expected ({n_rows},), one label per row."
+            )
+        base = self._base_labels
+        idx = np.searchsorted(base, labels)
+        idx = np.minimum(idx, base.shape[0] - 1)
+        bad = base[idx] != labels
         if np.any(bad):
             raise ValueError(
-                f"The base estimator predicted {labels[bad][0]!r}, which is not one of the "
-                f"classes seen in fit {self.classes_.tolist()!r}."
+                f"The base estimator {type(self.estimator_).__name__} predicted "
+                f"{labels[bad][0]!r}, which is not one of the labels it was trained on "
+                f"{base.tolist()!r} (the classes {self.classes_.tolist()!r}, encoded)."
             )
         return idx
 
+    def predict_base(self, X):
+        """The base estimator's predictions on the clean inputs, in the labels of ``y``.
+
+        ``estimator_`` itself is trained on encoded labels (indices into
+        ``classes_``, as in :class:`~sklearn.ensemble.StackingClassifier`), so
+        its own ``predict`` returns indices; this maps them back. It is the
+        base model's clean accuracy that :class:`~sksmooth.plotting.CertifiedAccuracyDisplay`
+        and the ``sksmooth`` command report beside the certified one.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_inputs, n_features)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_inputs,)
+            In the labels of ``classes_``; no noise, no abstention.
+        """
+        X = self._validate_X(X)
+        net = _torch.skorch_net(self.estimator_)
+        vote = self._vote if net is None else _torch.numpy_vote(net)
+        return self.classes_[np.asarray(vote(X))]
+
     def _validate_X(self, X):
-        check_is_fitted(self)
+        self._check_fitted()
         with _numeric_hint():
             return validate_data(
                 self, X, reset=False, dtype=np.float64, ensure_all_finite=self._finite_policy()
@@ -463,6 +680,7 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         The selection step shared by CERTIFY and the sequential test (Cohen et al.).
         """
         X = self._validate_X(X)
+        warn_unmoved_rows(self.noise_, X)
         keys = _random.row_keys(X)
         entropy = _random.base_entropy(self.random_state)
         select = self._counts(X, keys, entropy, self.n_select, _random.SELECT)
@@ -470,20 +688,33 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
     def _labels(self, idx, abstain):
         out = np.empty(idx.shape[0], dtype=self._out_dtype)
-        out[:] = self.classes_[idx]
-        out[abstain] = self.abstain_label
+        if out.dtype == object:
+            out[:] = self.classes_[idx].tolist()  # Python values: True stays True, not 1
+        else:
+            out[:] = self.classes_[idx]
+        out[abstain] = self.abstain_label_
         return out
 
     def _check_method(self):
         """The closed form to use (see :mod:`sksmooth.linear`), or None to sample."""
-        check_is_fitted(self)
-        exact = getattr(self, "_exact", None)
+        self._check_fitted()
+        exact, reason = self._exact, self._exact_reason
+        if exact is not None and exact.vote != self.vote:
+            # A closed form certifies one smoothed classifier: the hard-vote one (linear,
+            # trees, boosting) or the soft-vote one (trees and forests fitted with
+            # vote='soft'); argmax of mean scores and of vote counts differ (issue 11, item 3).
+            exact, reason = None, (
+                f"the closed form ({exact.kind}) certifies the {exact.vote}-vote smoothed "
+                f"classifier, not vote={self.vote!r}"
+                + ("; refit with vote='soft' for a soft closed form" if exact.kind != "exact-linear"
+                   else "; vote='soft' of a linear model is certified by sampling")
+            )
         if self.method == "exact" and exact is None:
             raise ValueError(
                 "method='exact' needs a closed-form certificate, and none exists for "
-                f"{type(self.estimator_).__name__} with {type(self.noise_).__name__}; use "
-                "method='auto' or method='monte_carlo'. "
-                f"({getattr(self, '_exact_reason', None)})"
+                f"{type(self.estimator_).__name__} with {type(self.noise_).__name__}"
+                f"{' and vote=' + repr(self.vote) if self.vote == 'soft' else ''}; use "
+                f"method='auto' or method='monte_carlo'. ({reason})"
             )
         return None if self.method == "monte_carlo" else exact
 
@@ -580,9 +811,19 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 abstain = abstain | ~(exact_radius >= radius)
             y_pred = self._labels(top, abstain)
             return (y_pred, np.zeros(y_pred.shape[0], dtype=np.int64)) if return_n_draws else y_pred
+        self._check_fitted()
+        self._warn_if_never_certifies()
         if radius is not None:
-            from ._sequential import predict_certified_at
+            from ._sequential import check_radius, predict_certified_at
 
+            check_radius(radius)
+            if self.vote == "soft":
+                # The sequential test counts votes; soft votes are certified by CERTIFY's
+                # Hoeffding bound instead: certified at r iff certify's radius >= r.
+                top, certified, abstain = self._certify(X)
+                y_pred = self._labels(top, abstain | ~(certified >= radius))
+                n = np.full(y_pred.shape[0], self.n_select + self.n_samples, dtype=np.int64)
+                return (y_pred, n) if return_n_draws else y_pred
             y_pred, n_draws = predict_certified_at(self, X, radius)
             return (y_pred, n_draws) if return_n_draws else y_pred
         counts = self._estimation_counts(X)
@@ -630,10 +871,16 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             With probability at least ``1 - alpha`` per input, ``g`` returns
             ``y_pred`` on every point closer than ``radius``.
         """
+        self._check_fitted()
+        self._warn_if_never_certifies()
+        top, radius, abstain = self._certify(X)
+        return self._labels(top, abstain), radius
+
+    def _certify(self, X):
+        """Class indices, radii (0.0 where abstained) and abstentions of CERTIFY."""
         exact = self._check_method()
         if exact is not None:
-            top, radius, abstain = exact.certify(self._validate_X(X))
-            return self._labels(top, abstain), radius
+            return exact.certify(self._validate_X(X))
         X, keys, entropy, top = self._select_top(X)
         counts = self._counts(X, keys, entropy, self.n_samples, _random.ESTIMATE)
         n_a = counts[np.arange(X.shape[0]), top]
@@ -644,7 +891,7 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         with np.errstate(invalid="ignore"):
             radius = np.asarray(self.noise_.radius(p_lower, 1.0 - p_lower), dtype=np.float64)
         abstain = (p_lower <= 0.5) | ~(radius >= 0)
-        return self._labels(top, abstain), np.where(abstain, 0.0, radius)
+        return top, np.where(abstain, 0.0, radius), abstain
 
 
 def _seed_unset_random_states(estimator, random_state):
@@ -665,21 +912,102 @@ def _seed_unset_random_states(estimator, random_state):
         estimator.set_params(**seeds)
 
 
+def _label_family(dtype):
+    """Kinds of label whose values one array holds faithfully: numbers, strings, bools."""
+    kind = np.dtype(dtype).kind
+    return {"i": "number", "u": "number", "f": "number", "U": "string", "S": "string",
+            "b": "bool"}.get(kind, "object")
+
+
 def _label_dtype(classes, abstain_label):
-    """A dtype holding every class and the abstain label (object when none does)."""
+    """A dtype holding every class and the abstain label with their values (else object).
+
+    Numbers with numbers and strings with strings share a numpy dtype; anything
+    else (bool classes, mixed kinds) is ``object``, so that ``True`` stays ``True``.
+    """
+    label = np.asarray(abstain_label)
+    family = _label_family(classes.dtype)
+    if family in ("object", "bool") or _label_family(label.dtype) != family:
+        return object
     try:
-        dtype = np.result_type(classes.dtype, np.asarray(abstain_label).dtype)
+        return np.result_type(classes.dtype, label.dtype)
     except TypeError:
         return object
-    if dtype.kind in "OUS" and classes.dtype.kind not in "OUS":
-        return object
-    if dtype.kind in "US" and np.asarray(abstain_label).dtype.kind not in "US":
-        return object
-    return dtype
 
 
-def _free_label(classes):
-    """A label that is not a class: an int below all int classes, else a string."""
-    if classes.dtype.kind in "iu":
-        return int(classes.min()) - 1
-    return "abstain"
+def _resolve_abstain_label(abstain_label, classes):
+    """The label to abstain with: ``"auto"``'s pick, or the user's, checked against ``classes``.
+
+    ``"auto"``: -1 for numeric classes (one below the smallest if -1 is a class),
+    ``"abstain"`` for strings (underscores appended while it is a class), None
+    otherwise (bool classes: no bool is free).
+    """
+    if isinstance(abstain_label, str) and abstain_label == "auto":
+        family = _label_family(classes.dtype)
+        values = classes.tolist()
+        if family == "object" and values and all(isinstance(v, str) for v in values):
+            family = "string"
+        if family == "number":
+            if not any(v == -1 for v in values):
+                return -1 if classes.dtype.kind in "iu" else -1.0
+            low = classes.min()
+            return int(low) - 1 if classes.dtype.kind in "iu" else float(np.floor(low)) - 1.0
+        if family == "string":
+            label = "abstain"
+            while label in values:
+                label += "_"
+            return label
+        return None
+    if not isinstance(abstain_label, Hashable) or np.ndim(abstain_label) != 0:
+        raise ValueError(
+            f"abstain_label must be one scalar label (a number, a string or None), got "
+            f"{abstain_label!r}; pass abstain_label='auto' to let sksmooth pick one."
+        )
+    if any(_equal(c, abstain_label) for c in classes.tolist()):
+        raise ValueError(
+            f"abstain_label={abstain_label!r} is also a class label in y; pass an "
+            "abstain_label that is not a class, e.g. abstain_label="
+            f"{_resolve_abstain_label('auto', classes)!r}, or 'auto'."
+        )
+    return abstain_label
+
+
+def _equal(a, b):
+    """``a == b`` for two scalar labels, as metrics compare them (so ``False == 0``)."""
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):
+        return False
+
+
+def _same_label(a, b):
+    """Whether two scalar labels are the same value and kind (NaN is NaN; ``True`` is not 1)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, float) and math.isnan(a):
+        return math.isnan(b)
+    return _equal(a, b)
+
+
+#: Soft voting: how far a ``predict_proba`` row may be off the probability simplex
+#: (an entry below 0, or the row sum off 1), as float32 models round it.
+_SIMPLEX_TOL = 1e-6
+
+
+def _on_simplex(scores, name):
+    """``scores`` rows as probability vectors, or a clear error naming the estimator."""
+    low = scores.min(axis=1) if scores.size else np.zeros(scores.shape[0])
+    total = scores.sum(axis=1)
+    bad = ~((low >= -_SIMPLEX_TOL) & (np.abs(total - 1.0) <= _SIMPLEX_TOL))
+    if np.any(bad):
+        row = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"vote='soft' needs predict_proba rows that are probability vectors (entries "
+            f">= 0 summing to 1, within {_SIMPLEX_TOL:g}), the soft radius assumes it; "
+            f"{name}.predict_proba gave a row with minimum {low[row]!r} and sum "
+            f"{total[row]!r}. Use vote='hard', or a base whose predict_proba is a "
+            "probability (e.g. softmax, not one sigmoid per class)."
+        )
+    np.maximum(scores, 0.0, out=scores)
+    scores /= scores.sum(axis=1, keepdims=True)
+    return scores

@@ -17,23 +17,31 @@ in order.
 
 Memory: at most two batches of noisy rows (the one being voted on and the one
 being built) plus one 256 KiB block of draws, whatever the number of inputs;
-per input only its counts are kept.
+per input only its counts are kept. The ``"outputs"`` reduction (order
+statistics for median smoothing, :func:`collect_outputs`) keeps every base
+output instead: its result is ``n_inputs x n_draws`` float64 (80 MB for 1,000
+inputs of 10,000 draws), on top of the same two batches. With
+``batch_size=None`` a batch is sized in bytes from the row width and the
+model's output width (:func:`auto_batch_size`).
 """
 
 import inspect
 import os
 import time
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from sklearn.utils.parallel import Parallel, delayed
 
 from ._random import generator
+from ._warnings import SmoothingWarning
 
-#: Most bytes of noisy rows in one batch when ``batch_size`` is None.
+#: Most bytes of one batch (its noisy rows and the base model's outputs on them)
+#: when ``batch_size`` is None.
 _AUTO_BATCH_BYTES = 32 * 2**20
 
-#: Bytes of noisy rows in the first batch when ``batch_size`` is None.
+#: Bytes of the first batch when ``batch_size`` is None.
 _FIRST_BATCH_BYTES = 1 * 2**20
 
 #: Build the next batch in a producer thread while the base model votes.
@@ -45,12 +53,33 @@ _OVERLAP = True
 _CHUNK_BYTES = 256 * 2**10
 
 
-def auto_batch_size(n_features):
-    """Most noisy rows per base-model call when the user gave none: about 32 MiB of float64.
+def row_bytes(n_features, n_classes):
+    """Bytes one noisy row costs in a batch: its float64 values and ``n_classes`` float64 outputs.
 
-    Within that cap the engine tunes the batch as it runs (:class:`_BatchTuner`).
+    A classifier's ``predict`` typically builds one score or probability per
+    class and row before taking the argmax (trees, forests, linear models), and
+    soft votes are ``n_classes`` scores per row, so the output width is counted
+    for hard votes too.
     """
-    return max(1024, _AUTO_BATCH_BYTES // (8 * max(1, n_features)))
+    return 8 * (max(1, n_features) + max(1, n_classes))
+
+
+def auto_batch_size(n_features, n_classes=2):
+    """Most noisy rows per base-model call when the user gave none: 32 MiB of rows and outputs.
+
+    ``max(1, 32 MiB // row_bytes(n_features, n_classes))``: never under one row,
+    so one very wide input (100,000 features: 41 rows) or a model with many
+    classes (500 classes, 5 features: 8,309 rows) stays within the budget.
+    Within that cap the engine tunes the batch as it runs (:class:`_BatchTuner`).
+
+    Memory bound (``batch_size=None``): besides the inputs and the per-input
+    totals, counting holds at most two batches of noisy rows, one 256 KiB
+    block of draws and the base model's outputs on one batch plus our copy of
+    them, so about ``4 * 32 MiB = 128 MiB`` for base models whose ``predict``
+    allocates O(n_features + n_classes) per row (tested with tracemalloc in
+    ``tests/test_engine.py``).
+    """
+    return max(1, _AUTO_BATCH_BYTES // row_bytes(n_features, n_classes))
 
 
 class _BatchTuner:
@@ -60,18 +89,18 @@ class _BatchTuner:
     batches that fit the L2 cache, a forest on large ones that spread its
     per-call overhead (the gain from one doubling is small, from thirty-two
     doublings large). So the engine times both ends, about 1 MiB of noisy rows
-    and :func:`auto_batch_size` (32 MiB), each on two batches, by the CPU time
+    and outputs and :func:`auto_batch_size` (32 MiB), each on two batches, by the CPU time
     per row (base model and noise), and keeps the faster. Only speed depends
     on it, never results.
     """
 
-    def __init__(self, n_features, batch_size):
+    def __init__(self, n_features, batch_size, n_classes=2):
         if batch_size is not None:
             self.first = self.cap = self.size = batch_size
             self.settled = True
             return
-        cap = auto_batch_size(n_features)
-        self.first = min(cap, max(1024, _FIRST_BATCH_BYTES // (8 * max(1, n_features))))
+        cap = auto_batch_size(n_features, n_classes)
+        self.first = min(cap, max(1, _FIRST_BATCH_BYTES // row_bytes(n_features, n_classes)))
         # The largest doubling of the first size within the cap.
         self.cap = self.first * 2 ** int(np.log2(cap / self.first))
         self.ladder = [self.first, self.cap] if self.cap > self.first else [self.first]
@@ -97,6 +126,33 @@ class _BatchTuner:
         else:
             self.size = self.ladder[int(np.argmin(self.rates))]
             self.settled = True
+
+
+def warn_unmoved_rows(noise, X):
+    """Warn (``SmoothingWarning``) about rows of ``X`` that ``noise`` cannot move.
+
+    Every noisy copy of such a row is the row itself (additive noise on
+    features that are all NaN), so its vote is unanimous and its radius the
+    largest ``n_samples`` allows; but the theorem behind the radius needs
+    noise with a density around ``x``, and a point ``x'`` that puts numbers in
+    those features is at no finite distance from ``x``. The certificate there
+    says only that ``g(x) = f(x)``.
+    """
+    unmoved = getattr(noise, "unmoved_rows", None)
+    if unmoved is None:
+        return
+    rows = np.flatnonzero(unmoved(X))
+    if rows.size:
+        shown = ", ".join(str(i) for i in rows[:10]) + (", ..." if rows.size > 10 else "")
+        warnings.warn(
+            f"{rows.size} input row(s) ({shown}) have NaN in every noised feature, so the noise "
+            "cannot move them: the base model sees the same row on every draw and the radius "
+            "reported there certifies nothing beyond x itself (no perturbation that replaces "
+            "the NaNs is covered). Impute those features before smoothing, or treat these "
+            "certificates as unsupported.",
+            SmoothingWarning,
+            stacklevel=3,
+        )
 
 
 def float32_exact(estimator):
@@ -126,6 +182,7 @@ def count_votes(
     n_jobs=None,
     progress=None,
     dtype=np.float64,
+    reduction="counts",
 ):
     """Votes of the base model over ``n_draws`` noisy copies of each row of ``X``.
 
@@ -159,21 +216,32 @@ def count_votes(
         and added in float64; float32 only rounds the sum, which is exact for
         base models that round their input to float32 anyway
         (:func:`float32_exact`).
+    reduction : {"counts", "outputs"}, default="counts"
+        The per-input reduction. ``"counts"``: vote counts or score sums (see
+        Returns). ``"outputs"``: every base output kept, in draw order
+        (``vote`` returns one float per noisy row, e.g. a regressor's
+        ``predict``; ``n_classes`` is ignored); see :func:`collect_outputs`.
 
     Returns
     -------
     counts : ndarray of shape (n_inputs, n_classes)
         int64 vote counts, or float64 sums of scores when ``vote`` returns 2-D
         scores. Each input's sum is a left-to-right sum over its draws, so it
-        is bit-identical whatever the batching.
+        is bit-identical whatever the batching. With ``reduction="outputs"``,
+        float64 of shape ``(n_inputs, n_draws)``.
     """
+    if reduction not in ("counts", "outputs"):
+        raise ValueError(f"reduction must be 'counts' or 'outputs', got {reduction!r}.")
     n_inputs, n_features = X.shape
     if n_inputs == 0:
+        if reduction == "outputs":
+            return np.zeros((0, n_draws), dtype=np.float64)
         return np.zeros((0, n_classes), dtype=np.int64)
     batch = batch_size
     n_groups = min(n_inputs, _effective_n_jobs(n_jobs))
     if n_groups <= 1:
-        return _count_group(vote, X, noise, n_draws, seeds, n_classes, batch, dtype, progress)
+        return _count_group(vote, X, noise, n_draws, seeds, n_classes, batch, dtype, progress,
+                            reduction=reduction)
     bounds = np.linspace(0, n_inputs, n_groups + 1).astype(int)
     # Threads by default: noise generation, numpy and scikit-learn's tree, boosting
     # and BLAS code release the GIL, and threads share the model without pickling.
@@ -184,13 +252,55 @@ def count_votes(
     parts = Parallel(n_jobs=n_jobs, prefer="threads")(
         delayed(_count_group)(
             vote, X[lo:hi], noise, n_draws, seeds[lo:hi], n_classes, batch, dtype,
-            overlap=overlap,
+            overlap=overlap, reduction=reduction,
         )
         for lo, hi in zip(bounds[:-1], bounds[1:])
     )
     if any(part.dtype.kind == "f" for part in parts):
         parts = [part.astype(np.float64, copy=False) for part in parts]
     return np.vstack(parts)
+
+
+def collect_outputs(
+    predict, X, noise, n_draws, seeds, *, batch_size=None, n_jobs=None, progress=None,
+    dtype=np.float64,
+):
+    """Every base output over ``n_draws`` noisy copies of each row of ``X`` (order statistics).
+
+    The engine of :func:`count_votes` with the ``"outputs"`` reduction: same
+    per-input streams, batching, threads and producer, so the result does not
+    depend on ``batch_size``, row order or ``n_jobs``.
+
+    Parameters
+    ----------
+    predict : callable
+        Maps a 2-D array of noisy rows to one float per row (1-D, or a single
+        column).
+    X, noise, n_draws, seeds, batch_size, n_jobs, progress, dtype
+        As in :func:`count_votes`.
+
+    Returns
+    -------
+    outputs : ndarray of shape (n_inputs, n_draws)
+        float64; row ``i`` holds input ``i``'s outputs in draw order. Memory:
+        ``8 * n_inputs * n_draws`` bytes.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksmooth import GaussianNoise
+    >>> from sksmooth._engine import collect_outputs
+    >>> from sksmooth._random import RowSeeds, row_keys
+    >>> X = np.array([[0.0, 1.0], [2.0, 3.0]])
+    >>> seeds = RowSeeds(row_keys(X), 0, (1,))
+    >>> out = collect_outputs(lambda Z: Z.sum(axis=1), X, GaussianNoise(0.1), 500, seeds)
+    >>> out.shape, np.round(np.median(out, axis=1), 1)
+    ((2, 500), array([1., 5.]))
+    """
+    return count_votes(
+        predict, X, noise, n_draws, seeds, 0, batch_size=batch_size, n_jobs=n_jobs,
+        progress=progress, dtype=dtype, reduction="outputs",
+    )
 
 
 def _effective_n_jobs(n_jobs):
@@ -279,7 +389,8 @@ class _Accumulator:
             for a, b in zip(bounds[:-1], bounds[1:]):
                 i = owner[a]
                 scores[a] += self.totals[i]
-                self.totals[i] = np.add.accumulate(scores[a:b], axis=0)[-1]
+                np.add.accumulate(scores[a:b], axis=0, out=scores[a:b])  # in place: no copy
+                self.totals[i] = scores[b - 1]
             return
         if self.totals is not None and self.totals.dtype.kind == "f":
             raise ValueError("The vote function mixed class indices and scores.")
@@ -302,8 +413,37 @@ class _Accumulator:
         return self.totals
 
 
+class _Outputs:
+    """Per-input base outputs, in draw order: the ``"outputs"`` reduction (order statistics)."""
+
+    def __init__(self, n_inputs, n_draws):
+        self.values = np.empty((n_inputs, n_draws), dtype=np.float64)
+        self.filled = np.zeros(n_inputs, dtype=np.intp)
+
+    def add(self, result, owner):
+        result = np.asarray(result, dtype=np.float64)
+        if result.ndim == 2 and result.shape[1] == 1:
+            result = result[:, 0]
+        if result.shape != owner.shape:
+            raise ValueError(
+                f"The base model returned outputs of shape {np.asarray(result).shape} for "
+                f"{owner.shape[0]} noisy rows; expected one number per row (a single-output "
+                "regressor)."
+            )
+        # Rows of one input are contiguous and in draw order (the producer's order).
+        bounds = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1], True])
+        for a, b in zip(bounds[:-1], bounds[1:]):
+            i = owner[a]
+            start = self.filled[i]
+            self.values[i, start : start + (b - a)] = result[a:b]
+            self.filled[i] = start + (b - a)
+
+    def result(self):
+        return self.values
+
+
 def _count_group(vote, X, noise, n_draws, seeds, n_classes, batch, dtype, progress=None,
-                 overlap=True):
+                 overlap=True, reduction="counts"):
     """Count votes for a contiguous group of inputs, one batch of noisy rows at a time.
 
     With two or more batches and ``overlap``, a producer thread builds batch
@@ -311,10 +451,13 @@ def _count_group(vote, X, noise, n_draws, seeds, n_classes, batch, dtype, progre
     """
     n_inputs, n_features = X.shape
     total = n_inputs * n_draws
-    tuner = _BatchTuner(n_features, batch)
+    tuner = _BatchTuner(n_features, batch, n_classes)
     cap = min(tuner.cap, total)
     producer = _Producer(X, noise, n_draws, seeds)
-    acc = _Accumulator(n_inputs, n_classes)
+    if reduction == "outputs":
+        acc = _Outputs(n_inputs, n_draws)
+    else:
+        acc = _Accumulator(n_inputs, n_classes)
 
     last = []
 

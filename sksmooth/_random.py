@@ -32,8 +32,23 @@ def base_entropy(random_state):
 
 
 def row_keys(X):
-    """A 128-bit key per row: the BLAKE2b hash of the row's float64 bytes, as 4 uint32 words."""
-    X = np.ascontiguousarray(X, dtype=np.float64)
+    """A 128-bit key per row: the BLAKE2b hash of the row's float64 bytes, as 4 uint32 words.
+
+    Rows equal in value get the same key: ``-0.0`` is hashed as ``0.0`` and
+    every NaN as numpy's one ``np.nan`` (the bytes of other values, hence their
+    keys, are unchanged). The caller's array is not modified.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksmooth._random import row_keys
+    >>> bool((row_keys([[0.0, np.nan]]) == row_keys([[-0.0, -np.nan]])).all())
+    True
+    """
+    X = np.asarray(X, dtype=np.float64)
+    X = X + 0.0  # a new array; -0.0 + 0.0 is 0.0, every other value is unchanged
+    X[np.isnan(X)] = np.nan
+    X = np.ascontiguousarray(X)
     keys = np.empty((X.shape[0], 4), dtype=np.uint32)
     for i, row in enumerate(X):
         keys[i] = np.frombuffer(hashlib.blake2b(row.tobytes(), digest_size=16).digest(), np.uint32)

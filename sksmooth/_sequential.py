@@ -37,7 +37,7 @@ def predict_certified_at(clf, X, radius):
     Returns
     -------
     y_pred : ndarray of shape (n_inputs,)
-        The class, or ``clf.abstain_label`` where not certified at ``radius``.
+        The class, or ``clf.abstain_label_`` where not certified at ``radius``.
     n_draws : ndarray of shape (n_inputs,), dtype int64
         Draws each input used, the ``n_select`` selection draws included.
     """

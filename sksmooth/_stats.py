@@ -1,10 +1,19 @@
-"""Confidence bounds and tests on vote counts (all vectorised, all on scipy.stats).
+"""Confidence bounds and tests on vote counts (all vectorised, on scipy.stats).
 
 Every function takes arrays of counts and returns arrays of the same shape.
+Bounds are conservative for every ``alpha`` in (0, 1): scipy's quantile is a
+first guess, accepted only where an upper bound on its binomial tail is at
+most ``alpha`` (:mod:`sksmooth._tails`), and moved inward by bisection elsewhere.
 """
 
+import warnings
+
 import numpy as np
-from scipy import stats
+from scipy import special, stats
+
+from . import _tails
+
+_EPS = np.finfo(np.float64).eps
 
 #: Outward rounding of computed bounds: scipy's Beta quantiles are not correctly rounded;
 #: measured on the optimistic side by up to 65 ulps (k=16, n=50) and by 1.1e-10 relative
@@ -20,6 +29,54 @@ def _outward(p, direction):
     """Move bounds ``p`` by the rounding margin towards 0 (``direction=-1``) or 1 (``+1``)."""
     step = _ROUNDING_MARGIN * np.minimum(p, 1.0 - p) + 2.0 * np.spacing(p)
     return np.clip(p + direction * step, 0.0, 1.0)
+
+
+def _broadcast(k, n, alpha):
+    k = np.asarray(k, dtype=np.float64)
+    shape = np.broadcast_shapes(k.shape, np.shape(n), np.shape(alpha))
+    return tuple(np.array(np.broadcast_to(np.asarray(a, dtype=np.float64), shape))
+                 for a in (k, n, alpha))
+
+
+def _log(x):
+    with np.errstate(divide="ignore"):
+        return np.log(x)
+
+
+def _log1m(x):
+    with np.errstate(divide="ignore"):
+        return np.log1p(-x)
+
+
+def _log_alpha(alpha):
+    """``ln alpha`` rounded down (2 ulps), so that a check against it is never lenient."""
+    log_alpha = np.log(alpha)
+    return log_alpha - 2.0 * np.spacing(np.abs(log_alpha))
+
+
+def _tail_at_most(alpha, betainc, log_tail):
+    """Whether a tail is established to be ``<= alpha``: incomplete Beta or log-space bound.
+
+    ``betainc()`` is trusted, raised by ``_tails.BETAINC_MARGIN``, for
+    ``alpha >= _tails.BETAINC_MIN_ALPHA``; ``log_tail(mask)``, an upper bound on
+    the logarithm of the tail of the elements ``mask``, decides where that fails.
+    """
+    with np.errstate(all="ignore"):
+        ok = (alpha >= _tails.BETAINC_MIN_ALPHA) & (
+            betainc() * (1.0 + _tails.BETAINC_MARGIN) <= alpha
+        )
+    if not ok.all():
+        rest = ~ok
+        ok[rest] = log_tail(rest) <= _log_alpha(alpha[rest])
+    return ok
+
+
+def _log_union_root(k, n, alpha):
+    """``ln`` of a point just below ``(alpha / C(n, k)) ** (1 / k)``, where ``C(n, k) p^k <= alpha``."""
+    gl = [special.gammaln(x) for x in (n + 1, k + 1, n - k + 1)]
+    log_comb = np.where(k == n, 0.0, gl[0] - gl[1] - gl[2])
+    slack = 32.0 * _EPS * (sum(np.abs(g) for g in gl) + np.abs(np.log(alpha))) + 1e-12
+    return (np.log(alpha) - log_comb - slack) / k
 
 
 def clopper_pearson_lower(k, n, alpha):
@@ -48,11 +105,31 @@ def clopper_pearson_lower(k, n, alpha):
     >>> float(clopper_pearson_lower(100, 100, 0.001))  # == 0.001 ** (1 / 100), rounded down
     0.93325430
     """
-    k = np.asarray(k, dtype=np.float64)
-    n = np.broadcast_to(np.asarray(n, dtype=np.float64), k.shape)
+    k, n, alpha = _broadcast(k, n, alpha)
     out = np.zeros(k.shape)
     pos = k > 0
-    out[pos] = _outward(stats.beta.ppf(alpha, k[pos], n[pos] - k[pos] + 1), -1)
+    if not pos.any():
+        return out
+    k, n, alpha = k[pos], n[pos], alpha[pos]
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # boost's root finder at tiny alpha
+        p = _outward(stats.beta.ppf(alpha, k, n - k + 1), -1)
+    p = np.where(np.isfinite(p), p, 1.0)
+
+    def ok(x, i):  # P[Bin(n, x) >= k] <= alpha, established (_tails)
+        kk, nn = k[i], n[i]
+        return _tail_at_most(
+            alpha[i], lambda: special.betainc(kk, nn - kk + 1, x),
+            lambda m: _tails.log_tail_upper(kk[m], nn[m], _log(x[m]), _log1m(x[m])),
+        )
+
+    bad = np.flatnonzero(~ok(p, slice(None)))
+    if bad.size:
+        # P[X >= k] <= C(n, k) p^k: a bound that always holds, below the true one.
+        good = np.exp(_log_union_root(k[bad], n[bad], alpha[bad]))
+        good = np.where(ok(good, bad), good, 0.0)
+        p[bad] = _tails.solve(lambda x, i: ok(x, bad[i]), good, p[bad])
+    out[pos] = p
     return out
 
 
@@ -65,11 +142,31 @@ def clopper_pearson_upper(k, n, alpha):
     >>> float(clopper_pearson_upper(0, 100, 0.001))  # == 1 - 0.001 ** (1 / 100), rounded up
     0.06674570
     """
-    k = np.asarray(k, dtype=np.float64)
-    n = np.broadcast_to(np.asarray(n, dtype=np.float64), k.shape)
+    k, n, alpha = _broadcast(k, n, alpha)
     out = np.ones(k.shape)
     below = k < n
-    out[below] = _outward(stats.beta.isf(alpha, k[below] + 1, n[below] - k[below]), +1)
+    if not below.any():
+        return out
+    k, n, alpha = k[below], n[below], alpha[below]
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        q = _outward(stats.beta.isf(alpha, k + 1, n - k), +1)
+    q = np.where(np.isfinite(q), q, 0.0)
+
+    def ok(x, i):  # P[Bin(n, x) <= k] = P[Bin(n, 1 - x) >= n - k] <= alpha, established
+        kk, nn = k[i], n[i]
+        return _tail_at_most(
+            alpha[i], lambda: special.betaincc(kk + 1, nn - kk, x),
+            lambda m: _tails.log_tail_upper(nn[m] - kk[m], nn[m], _log1m(x[m]), _log(x[m])),
+        )
+
+    bad = np.flatnonzero(~ok(q, slice(None)))
+    if bad.size:
+        # P[Bin(n, u) >= n - k] <= C(n, k) u^(n - k) with u = 1 - q.
+        good = -np.expm1(_log_union_root(n[bad] - k[bad], n[bad], alpha[bad]))
+        good = np.where(ok(good, bad), good, 1.0)
+        q[bad] = _tails.solve(lambda x, i: ok(x, bad[i]), good, q[bad])
+    out[below] = q
     return out
 
 
@@ -90,8 +187,19 @@ def binom_test_half(n_a, n_b):
     """
     n_a = np.asarray(n_a, dtype=np.float64)
     n_b = np.asarray(n_b, dtype=np.float64)
-    tail = stats.binom.cdf(np.minimum(n_a, n_b), n_a + n_b, 0.5)
-    p = np.minimum(1.0, 2.0 * tail * (1.0 + _PVALUE_MARGIN) + 2.0 * np.spacing(tail))
+    low, total = np.broadcast_arrays(np.minimum(n_a, n_b), n_a + n_b)
+    shape = low.shape
+    low, total = low.ravel(), total.ravel()
+    tail = stats.binom.cdf(low, total, 0.5)
+    tail = tail * (1.0 + _PVALUE_MARGIN) + 2.0 * np.spacing(tail)
+    # Below the range where the CDF was measured, the log-space upper bound of _tails
+    # (P[X <= low] = P[X >= total - low] at p = 1/2).
+    deep = (tail < _tails.BETAINC_MIN_ALPHA) & (total > low)
+    if np.any(deep):
+        half = np.log(0.5)
+        log_tail = _tails.log_tail_upper(total[deep] - low[deep], total[deep], half, half)
+        tail[deep] = np.exp(log_tail) * (1.0 + 4.0 * _EPS) + 2.0 * np.spacing(0.0)
+    p = np.minimum(1.0, 2.0 * tail).reshape(shape)
     return np.where(n_a == n_b, 1.0, p)
 
 
@@ -123,7 +231,10 @@ def hoeffding_lower(mean, n, alpha):
     """
     mean = np.asarray(mean, dtype=np.float64)
     n = np.asarray(n, dtype=np.float64)
-    return np.clip(mean - np.sqrt(np.log(1.0 / alpha) / (2.0 * n)), 0.0, 1.0)
+    # -ln(alpha), not ln(1 / alpha), which overflows for subnormal alpha; the width is
+    # rounded up (4 ulps) and the difference down (1 ulp), so rounding never raises the bound.
+    width = np.sqrt(-np.log(alpha) / (2.0 * n)) * (1.0 + 4.0 * _EPS)
+    return np.clip(np.nextafter(mean - width, -np.inf), 0.0, 1.0)
 
 
 def sequential_stage_ends(n_max, n_min=64):
@@ -205,3 +316,116 @@ def sequential_binomial_step(k, n, p_null, alpha):
     lower = clopper_pearson_lower(k, n, alpha)
     upper = clopper_pearson_upper(k, n, alpha)
     return lower > p_null, upper <= p_null
+
+
+# ------------------------------------------------------------ order statistics
+#: Order-statistic indices are chosen at level ``alpha * (1 - _ORDER_MARGIN)``: the binomial
+#: CDF (scipy, about 1e-14 relative) and the probability levels fed to it (a few ulps, times n
+#: in the CDF's slope) are not exact, so the level moves to the safe side by far more than both.
+_ORDER_MARGIN = 1e-7
+
+
+def order_statistic_lower_index(n, q, alpha):
+    """Largest ``k`` in ``1..n`` with ``P[Binom(n, q) >= k] >= 1 - alpha``; 0 where none.
+
+    The ``k``-th smallest of ``n`` i.i.d. draws is ``<= Q(q)``, the
+    ``q``-quantile of their law, with probability ``P[Binom(n, F(Q(q))) >= k]
+    >= P[Binom(n, q) >= k]`` (at least ``k`` draws fall at or below ``Q(q)``,
+    each with probability ``F(Q(q)) >= q``): a lower confidence bound at level
+    ``alpha`` (Chiang et al., NeurIPS 2020, median smoothing; David & Nagaraja,
+    Order Statistics, section 7.1).
+
+    Parameters
+    ----------
+    n : int
+    q : array-like of float in [0, 1]
+    alpha : float
+
+    Returns
+    -------
+    k : ndarray of int
+        1-based index; 0 means no order statistic is a lower bound (report -inf).
+
+    Examples
+    --------
+    >>> from scipy.stats import binom
+    >>> from sksmooth._stats import order_statistic_lower_index
+    >>> k = int(order_statistic_lower_index(100, 0.5, 0.01))
+    >>> k, bool(binom.sf(k - 1, 100, 0.5) >= 0.99), bool(binom.sf(k, 100, 0.5) >= 0.99)
+    (38, True, False)
+    """
+    q = np.asarray(q, dtype=np.float64)
+    level = alpha * (1.0 - _ORDER_MARGIN)
+
+    def valid(k):  # P[Binom(n, q) <= k - 1] <= level; k = 0 is the "none" sentinel
+        return (k <= 0) | (stats.binom.cdf(k - 1, n, q) <= level)
+
+    k = np.nan_to_num(stats.binom.ppf(alpha, n, q), nan=0.0)
+    k = np.clip(k, 0, n).astype(np.int64)
+    for _ in range(n + 1):  # scipy's ppf is exact up to rounding: one step at most, in practice
+        bad = ~valid(k)
+        if not bad.any():
+            break
+        k = np.where(bad, k - 1, k)
+    for _ in range(n + 1):
+        up = (k < n) & valid(k + 1)
+        if not up.any():
+            break
+        k = np.where(up, k + 1, k)
+    return k
+
+
+def order_statistic_upper_index(n, q, alpha):
+    """Smallest ``k`` in ``1..n`` with ``P[Binom(n, q) >= k] <= alpha``; ``n + 1`` where none.
+
+    The ``k``-th smallest draw is ``< Q(q)`` only if at least ``k`` draws fall
+    below ``Q(q)``, each with probability ``P[Y < Q(q)] <= q``: so it is an upper
+    confidence bound on ``Q(q)`` at level ``alpha`` (Chiang et al., NeurIPS 2020).
+
+    Returns
+    -------
+    k : ndarray of int
+        1-based index; ``n + 1`` means no order statistic is an upper bound (+inf).
+
+    Examples
+    --------
+    >>> from scipy.stats import binom
+    >>> from sksmooth._stats import order_statistic_upper_index
+    >>> k = int(order_statistic_upper_index(100, 0.5, 0.01))
+    >>> k, bool(binom.sf(k - 1, 100, 0.5) <= 0.01), bool(binom.sf(k - 2, 100, 0.5) <= 0.01)
+    (63, True, False)
+    """
+    q = np.asarray(q, dtype=np.float64)
+    level = alpha * (1.0 - _ORDER_MARGIN)
+
+    def valid(k):  # P[Binom(n, q) >= k] <= level; k = n + 1 is the "none" sentinel
+        return (k > n) | (stats.binom.sf(k - 1, n, q) <= level)
+
+    k = np.nan_to_num(stats.binom.isf(alpha, n, q), nan=float(n)) + 1
+    k = np.clip(k, 1, n + 1).astype(np.int64)
+    for _ in range(n + 1):
+        bad = ~valid(k)
+        if not bad.any():
+            break
+        k = np.where(bad, k + 1, k)
+    for _ in range(n + 1):
+        down = (k > 1) & valid(k - 1)
+        if not down.any():
+            break
+        k = np.where(down, k - 1, k)
+    return k
+
+
+def dkw_epsilon(n, alpha):
+    """Half-width of the simultaneous confidence band on a CDF from ``n`` draws.
+
+    ``P[sup_y |F_n(y) - F(y)| > eps] <= 2 exp(-2 n eps^2) = alpha`` (Dvoretzky-Kiefer-
+    Wolfowitz inequality with Massart's constant, Ann. Probab. 1990).
+
+    Examples
+    --------
+    >>> from sksmooth._stats import dkw_epsilon
+    >>> round(dkw_epsilon(10_000, 0.001), 6)
+    0.019495
+    """
+    return float(np.sqrt(np.log(2.0 / alpha) / (2.0 * n)))

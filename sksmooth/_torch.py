@@ -109,12 +109,19 @@ def _definer(cls, name):
 
 
 # ---------------------------------------------------------------------- fit
-def fit_net(estimator, X, y, classes, noise, noise_augment, random_state, entropy, params):
+def fit_net(
+    estimator, X, y, classes, noise, noise_augment, random_state, entropy, params,
+    training="noise", training_params=None,
+):  # fmt: skip
     """Fit a skorch net (or accept a frozen one) for :class:`~sksmooth.SmoothedClassifier`.
 
     ``y`` is encoded as indices into ``classes`` (skorch predicts indices), ``X``
-    cast to float32. With ``noise_augment > 0`` the net's training batches are
-    noised afresh on every batch (:class:`NoisyCollate`); a net wrapped in
+    cast to float32. With ``training="noise"`` and ``noise_augment > 0`` the
+    net's training batches are noised afresh on every batch
+    (:class:`NoisyCollate`); the other ``training`` methods refit a copy of the
+    net whose train step draws the noise on the net's device and computes the
+    method's loss (:func:`sksmooth._training.with_training`, which returns the
+    fitted net). A net wrapped in
     ``FrozenEstimator`` is not refitted nor changed. ``random_state`` (not None)
     seeds torch's global generators for the fit inside ``torch.random.fork_rng``,
     so weight init and shuffling are reproducible and the caller's torch state
@@ -126,11 +133,25 @@ def fit_net(estimator, X, y, classes, noise, noise_augment, random_state, entrop
     y_enc = np.searchsorted(classes, y)
     y_enc = y_enc.astype(np.float32 if _is_binary(net) else np.int64)
     X32 = np.asarray(X, dtype=np.float32)
-    if not _is_frozen(estimator) and noise_augment > 0:
+    train_seed = np.random.SeedSequence(entropy, spawn_key=(TRAIN,))
+    from . import _training
+
+    _training.check_training_params(training, training_params)
+    if training != "noise":
+        if _is_frozen(estimator):
+            raise ValueError(
+                f"training={training!r} trains the net, but a net inside FrozenEstimator is "
+                "never refitted. Pass the net itself, or use training='noise' (the default)."
+            )
+        estimator = net = _training.with_training(
+            net, training, training_params, noise, noise_augment, torch_seed(train_seed)
+        )
+    elif getattr(net, "certified_training", None) is not None and not _is_frozen(estimator):
+        net.set_params(certified_training=None)  # a net refitted from training=... before
+    if training == "noise" and not _is_frozen(estimator) and noise_augment > 0:
         inner = net.get_params().get("iterator_train__collate_fn")
         if isinstance(inner, NoisyCollate):  # refit: replace ours, keep the user's
             inner = inner.collate_fn
-        train_seed = np.random.SeedSequence(entropy, spawn_key=(TRAIN,))
         net.set_params(
             iterator_train__collate_fn=NoisyCollate(
                 noise, n_copies=noise_augment, seed=torch_seed(train_seed), collate_fn=inner
@@ -224,6 +245,30 @@ class NoisyCollate:
 
 
 # ------------------------------------------------------------------- votes
+def _exact_rows(X, device):
+    """The clean inputs as float64 on ``device``, so that no rounding happens before the noise.
+
+    The noisy rows are ``perturb(x, draws)`` in float64 (a float32 offset or a
+    keep-mask promotes to the row's float64), cast to the module's dtype only
+    when copied into the forward batch: the module sees ``round(x + eps)``,
+    as on the numpy path, and the certificate is about the smoothed classifier
+    of ``z -> module(round(z))`` at ``x``. Casting ``x`` first would certify
+    ``round(x)`` instead (a float32 step is 0.0625 at 1e6).
+    """
+    import torch
+
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    try:
+        return torch.as_tensor(X, device=device)
+    except (TypeError, RuntimeError) as exc:  # e.g. Apple MPS has no float64
+        raise ValueError(
+            f"The torch path keeps the inputs in float64 on the net's device so that the "
+            f"certificate is about x and not x rounded to the module's dtype, but device "
+            f"{device} cannot hold float64 tensors ({exc}). Certify on a device with float64 "
+            "support (CPU or CUDA): set the net's device and move its module there."
+        ) from exc
+
+
 def check_output_width(net, X_rows, n_classes):
     """Raise a clear error unless ``net.module_`` gives one score per class."""
     import torch
@@ -274,18 +319,48 @@ def _votes(net, out, n_classes):
     return out.argmax(dim=1)
 
 
+#: Largest ``|sum - 1|`` of a row of class scores accepted by soft voting: float32
+#: softmax rows sum to 1 within a few ``2**-24`` per class, far below it.
+SCORE_SUM_TOL = 1e-4
+
+
 def _scores(net, out, n_classes):
-    """Class scores in [0, 1] from module outputs, on the device (as ``net.predict_proba``)."""
+    """Class-probability rows from module outputs, on the device, in float64 (``predict_proba``).
+
+    Soft smoothing's radius ``sigma * Phi^-1(pA_lower)`` needs the runner-up's
+    mean score to be at most ``1 - pA``, i.e. score rows on the probability
+    simplex (Salman et al., NeurIPS 2019, Lemma 2 applied to ``F_A`` and
+    ``F_B <= 1 - F_A``). Rows must be finite, non-negative and sum to 1 within
+    :data:`SCORE_SUM_TOL`; they are then divided by their float64 sum, so the
+    averaged scores are exactly those of the normalized base ``F / sum(F)``
+    (a change of at most ``1e-4``). Anything else (a sigmoid per class, raw
+    logits) is an error: certificates from it could exceed the true flip point.
+    """
+    import torch
+
     scores = net._get_predict_nonlinearity()(out)
     scores = scores.reshape(out.shape[0], -1)
-    if scores.shape[1] != n_classes or not bool(((scores >= 0) & (scores <= 1)).all()):
+    name = type(net).__name__
+    if scores.shape[1] != n_classes:
         raise ValueError(
-            f"Soft smoothing needs class scores in [0, 1], one per class, but the "
-            f"predict nonlinearity of {type(net).__name__} gave values of shape "
-            f"{tuple(scores.shape)} outside [0, 1]. Train with CrossEntropyLoss (softmax "
-            "scores) or set the net's predict_nonlinearity."
+            f"Soft smoothing needs one class score per class, but the predict nonlinearity "
+            f"of {name} gave scores of shape {tuple(scores.shape)} for {n_classes} classes."
         )
-    return scores
+    scores = scores.to(dtype=torch.float64)
+    total = scores.sum(dim=1)
+    in_unit = bool(((scores >= 0) & (scores <= 1)).all())
+    on_simplex = in_unit and bool(((total - 1).abs() <= SCORE_SUM_TOL).all())
+    if not on_simplex:
+        worst = float((total - 1).abs().max()) if bool(total.isfinite().all()) else float("nan")
+        raise ValueError(
+            f"Soft smoothing needs probability vectors: class scores in [0, 1] that sum to 1 "
+            f"in every row (within {SCORE_SUM_TOL:g}), but the predict nonlinearity of {name} "
+            f"gave scores {'outside [0, 1]' if not in_unit else 'whose rows do not sum to 1'} "
+            f"(largest |row sum - 1| = {worst:.3g}). The soft radius sigma * Phi^-1(pA) is "
+            "only valid on the simplex: set predict_nonlinearity='auto' (softmax for "
+            "CrossEntropyLoss) or a softmax over the classes, or use vote='hard'."
+        )
+    return scores / total[:, None]
 
 
 def numpy_vote(net):
@@ -314,7 +389,11 @@ def count_votes(
     net : skorch.NeuralNet
         An initialized (fitted) net.
     X : ndarray of shape (n_inputs, n_features)
-        The clean inputs (cast to the module's dtype, never the module to theirs).
+        The clean inputs. They stay float64 on the device: each noisy row is
+        ``x + eps`` computed in float64 and only then cast to the module's
+        dtype (never the module to theirs), so the votes are those of the base
+        classifier ``z -> module(round(z))`` at ``x`` itself, not at ``x``
+        rounded to float32 (see :func:`_exact_rows`).
     noise : noise object
         With ``sample_torch`` the draws are made on the device; a family without
         it is sampled on the host with ``sample`` (the numpy engine's draws) and
@@ -328,7 +407,8 @@ def count_votes(
     progress : callable, default=None
         Called with the number of draws done after each forward pass.
     soft : bool, default=False
-        Sum class scores in [0, 1] instead of counting votes.
+        Sum class-probability rows (non-negative, summing to 1 within
+        :data:`SCORE_SUM_TOL`; see :func:`_scores`) instead of counting votes.
 
     Returns
     -------
@@ -352,7 +432,7 @@ def count_votes(
         )
     batch = batch_size or auto_batch_size(n_features)
     size = min(batch, n_inputs * n_draws)
-    X_dev = torch.as_tensor(np.ascontiguousarray(X), device=device).to(dtype)
+    X_dev = _exact_rows(X, device)
     counts = torch.zeros(n_inputs * n_classes, dtype=torch.int64, device=device)
     sums = torch.zeros((n_inputs, n_classes), dtype=torch.float64, device=device) if soft else None
     buf = torch.empty((size, n_features), dtype=dtype, device=device)
@@ -365,7 +445,7 @@ def count_votes(
         out = _forward(module, buf[:fill])
         _check_out(net, out, fill, n_classes)
         if soft:
-            sums.index_add_(0, owner[:fill], _scores(net, out, n_classes).to(sums.dtype))
+            sums.index_add_(0, owner[:fill], _scores(net, out, n_classes))
         else:
             flat = (owner[:fill] - lo) * n_classes + _votes(net, out, n_classes)
             width = (hi - lo) * n_classes
@@ -386,9 +466,7 @@ def count_votes(
                 while left:
                     take = min(left, _BLOCK)
                     if on_device:
-                        noisy = noise.perturb(
-                            row, noise.sample_torch(take, n_features, gen, device, dtype)
-                        )
+                        draws = noise.sample_torch(take, n_features, gen, device, dtype)
                     else:
                         host = noise.perturb(X[i : i + 1], noise.sample(take, n_features, rng))
                         host = np.ascontiguousarray(host)
@@ -397,7 +475,10 @@ def count_votes(
                     done = 0
                     while done < take:  # a block may straddle forward passes
                         put = min(take - done, size - fill)
-                        buf[fill : fill + put] = noisy[done : done + put]
+                        if on_device:  # float64 row + draws, rounded once to dtype into buf
+                            buf[fill : fill + put] = noise.perturb(row, draws[done : done + put])
+                        else:
+                            buf[fill : fill + put] = noisy[done : done + put]
                         owner[fill : fill + put] = i
                         fill += put
                         done += put

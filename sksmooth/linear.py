@@ -34,7 +34,7 @@ from sklearn.preprocessing import (
 )
 from sklearn.utils.validation import check_array, check_is_fitted
 
-__all__ = ["affine_decision", "margin"]
+__all__ = ["affine_decision", "affine_regression", "margin"]
 
 #: Absolute error allowed for each bivariate normal probability (scipy's Genz
 #: algorithm is accurate to about 1e-15; tests/test_linear.py checks 1e-13).
@@ -134,13 +134,40 @@ def _linear_scores(estimator):
     return W, b.astype(np.float64), np.asarray(estimator.classes_)
 
 
-def _affine_or_reason(estimator):
-    """``(W, b, classes)`` of the effective affine scores in input space, or a reason string."""
+def _linear_regression_scores(estimator):
+    """``(W, b, None)`` of a fitted single-output linear regressor, or a reason why it is not one."""
+    from sklearn.base import is_classifier
+    from sklearn.linear_model._base import LinearModel
+
+    if is_classifier(estimator) or not isinstance(estimator, LinearModel):
+        return f"{type(estimator).__name__} is not a linear regressor (LinearModel)"
+    cls = type(estimator)
+    if not cls.__module__.startswith("sklearn.") and (
+        cls.predict is not LinearModel.predict
+        or cls._decision_function is not LinearModel._decision_function
+    ):
+        return f"{cls.__name__} overrides predict"
+    check_is_fitted(estimator, ["coef_", "intercept_"])
+    W = _dense(estimator.coef_)
+    if W.ndim == 2 and W.shape[0] != 1:
+        return f"{cls.__name__} has {W.shape[0]} outputs; one output is supported"
+    b = np.asarray(estimator.intercept_, dtype=np.float64).ravel()
+    if b.size != 1:
+        return f"{cls.__name__} has {b.size} intercepts; one output is supported"
+    return W.reshape(1, -1), b, None
+
+
+def _affine_or_reason(estimator, head_scores=_linear_scores):
+    """``(W, b, classes)`` of the effective affine scores in input space, or a reason string.
+
+    ``head_scores`` reads the last step: :func:`_linear_scores` (classifiers) or
+    :func:`_linear_regression_scores` (regressors, ``classes`` None).
+    """
     if isinstance(estimator, Pipeline):
         if type(estimator) is not Pipeline:
             return f"{type(estimator).__name__} is not a plain Pipeline"
         steps = [step for _, step in estimator.steps]
-        head = _linear_scores(steps[-1])
+        head = head_scores(steps[-1])
         if isinstance(head, str):
             return head
         W, b, classes = head
@@ -161,7 +188,7 @@ def _affine_or_reason(estimator):
                 )
             W, b = pulled
         return W, b, classes
-    return _linear_scores(estimator)
+    return head_scores(estimator)
 
 
 def _pull_pipeline(pipeline, W, b):
@@ -226,6 +253,49 @@ def affine_decision(estimator):
     if isinstance(out, str):
         raise ValueError(f"No affine decision: {out}.")
     return out
+
+
+def affine_regression(estimator):
+    """Effective affine prediction ``w.x + b`` of a fitted linear regressor, in its input space.
+
+    ``estimator`` is a fitted single-output linear regressor (a scikit-learn
+    ``LinearModel``: ``LinearRegression``, ``Ridge``, ``Lasso``, ``ElasticNet``,
+    ``HuberRegressor``, ``BayesianRidge``, ...), or a
+    :class:`~sklearn.pipeline.Pipeline` of the affine transformers
+    :func:`affine_decision` knows ending in one.
+
+    Parameters
+    ----------
+    estimator : estimator object
+
+    Returns
+    -------
+    coef : ndarray of shape (n_features,)
+    intercept : float
+
+    Raises
+    ------
+    ValueError
+        If the prediction is not known to be affine in the input, saying why.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import Ridge
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sksmooth.linear import affine_regression
+    >>> X = np.array([[0.0, 10.0], [1.0, 30.0], [2.0, 10.0], [3.0, 30.0]])
+    >>> pipe = make_pipeline(StandardScaler(), Ridge()).fit(X, [0.0, 1.0, 2.0, 4.0])
+    >>> coef, intercept = affine_regression(pipe)
+    >>> bool(np.allclose(X @ coef + intercept, pipe.predict(X)))
+    True
+    """
+    out = _affine_or_reason(estimator, _linear_regression_scores)
+    if isinstance(out, str):
+        raise ValueError(f"No affine prediction: {out}.")
+    W, b, _ = out
+    return W[0], float(b[0])
 
 
 def _dual_exponent(p):
@@ -376,6 +446,12 @@ class ExactLinearSmoothing:
         With :meth:`~sksmooth.BaseNoise.dual_norm` (binary) or
         :meth:`~sksmooth.BaseNoise.gaussian_covariance` (multiclass).
     """
+
+    #: Name reported by ``SmoothedClassifier.certification_``.
+    kind = "exact-linear"
+    #: The vote of the smoothed classifier this closed form certifies (hard votes: the
+    #: soft-smoothed classifier of a multiclass linear model is a different one).
+    vote = "hard"
 
     def __init__(self, coef, intercept, noise):
         self.coef = coef

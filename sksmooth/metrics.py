@@ -260,3 +260,159 @@ def make_certified_scorer(*, at=None, metric="certified_accuracy", sequential=Tr
         at = float(at)
         return _CertifiedScorer(metric, at, sequential=bool(sequential))
     return _CertifiedScorer(metric, at)
+
+
+# ------------------------------------------------------------ certified regression
+def _bounds(lower, upper, *arrays):
+    lower = column_or_1d(lower).astype(np.float64)
+    upper = column_or_1d(upper).astype(np.float64)
+    arrays = [column_or_1d(a).astype(np.float64) for a in arrays]
+    check_consistent_length(lower, upper, *arrays)
+    if np.any(np.isnan(lower)) or np.any(np.isnan(upper)) or np.any(lower > upper):
+        raise ValueError("lower and upper must be certified bounds: no NaN, lower <= upper.")
+    return lower, upper, arrays
+
+
+def _check_tolerance(tolerance):
+    if isinstance(tolerance, bool) or np.ndim(tolerance) != 0 or not 0 < tolerance < np.inf:
+        raise ValueError(
+            f"tolerance must be a positive finite number (in the units of the target), got "
+            f"{tolerance!r}."
+        )
+    return float(tolerance)
+
+
+def certified_coverage(y_true, lower, upper, *, tolerance):
+    """Fraction of inputs whose certified interval lies within ``tolerance`` of the truth.
+
+    An input counts when ``y_true - tolerance <= lower`` and
+    ``upper <= y_true + tolerance``: every output the smoothed regressor can be
+    pushed to (within the radius ``certify`` was called with) is within
+    ``tolerance`` of the target. The regression analogue of certified accuracy.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_inputs,)
+    lower, upper : array-like of shape (n_inputs,)
+        Certified bounds, as :meth:`~sksmooth.SmoothedRegressor.certify` returns them.
+    tolerance : float
+        Positive, in the units of the target.
+
+    Returns
+    -------
+    coverage : float
+
+    Examples
+    --------
+    >>> from sksmooth.metrics import certified_coverage
+    >>> certified_coverage([1.0, 2.0, 3.0], [0.8, 1.0, 2.9], [1.1, 2.5, float("inf")],
+    ...                    tolerance=0.5)
+    0.3333...
+    """
+    tolerance = _check_tolerance(tolerance)
+    lower, upper, (y_true,) = _bounds(lower, upper, y_true)
+    if y_true.size == 0:
+        return 0.0
+    return float(np.mean((lower >= y_true - tolerance) & (upper <= y_true + tolerance)))
+
+
+def mean_certified_half_width(lower, upper):
+    """Mean of ``(upper - lower) / 2``: how far the smoothed output can move, on average.
+
+    ``inf`` when some bound is infinite (the radius was too large for the draws).
+
+    Parameters
+    ----------
+    lower, upper : array-like of shape (n_inputs,)
+
+    Returns
+    -------
+    half_width : float
+
+    Examples
+    --------
+    >>> from sksmooth.metrics import mean_certified_half_width
+    >>> mean_certified_half_width([0.0, 1.0], [1.0, 4.0])
+    1.0
+    """
+    lower, upper, _ = _bounds(lower, upper)
+    if lower.size == 0:
+        return 0.0
+    return float(np.mean((upper - lower) / 2.0))
+
+
+class _CertifiedRegressionScorer:
+    """``scorer(estimator, X, y)`` scoring ``certify(X, radius=r)`` of a smoothed regressor."""
+
+    def __init__(self, radius, tolerance, metric):
+        self.radius, self.tolerance, self.metric = radius, tolerance, metric
+
+    def __call__(self, estimator, X, y_true, sample_weight=None):
+        if sample_weight is not None:
+            raise ValueError("The certified regression scorer takes no sample_weight.")
+        smoothed, X = _final_smoothed(estimator, X)
+        _, lower, upper = smoothed.certify(X, radius=self.radius)
+        if self.metric == "certified_coverage":
+            return certified_coverage(y_true, lower, upper, tolerance=self.tolerance)
+        return -mean_certified_half_width(lower, upper)
+
+    def __repr__(self):
+        tol = "" if self.tolerance is None else f", tolerance={self.tolerance!r}"
+        return (f"make_certified_regression_scorer(radius={self.radius!r}{tol}, "
+                f"metric={self.metric!r})")
+
+
+def make_certified_regression_scorer(*, radius, tolerance=None, metric="certified_coverage"):
+    """A scorer of certified regression for ``GridSearchCV`` (e.g. over the noise level).
+
+    The scorer calls ``certify(X, radius=radius)`` on a fitted
+    :class:`~sksmooth.SmoothedRegressor` (or a Pipeline ending in one; the
+    preceding steps transform ``X`` first) and scores the bounds.
+
+    Parameters
+    ----------
+    radius : float
+        Non-negative radius, in the noise's norm.
+    tolerance : float, default=None
+        For ``metric="certified_coverage"`` (required there): see
+        :func:`certified_coverage`.
+    metric : {"certified_coverage", "mean_certified_half_width"}, default="certified_coverage"
+        ``"mean_certified_half_width"`` is negated (greater is better), as
+        scikit-learn's ``neg_*`` scorers.
+
+    Returns
+    -------
+    scorer : callable
+        ``scorer(estimator, X, y)`` returning a float.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.model_selection import GridSearchCV
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sksmooth import SmoothedRegressor
+    >>> from sksmooth.metrics import make_certified_regression_scorer
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> pipe = make_pipeline(StandardScaler(), SmoothedRegressor(random_state=0))
+    >>> search = GridSearchCV(
+    ...     pipe, {"smoothedregressor__noise__sigma": [0.1, 1.0, 2.0]}, cv=2,
+    ...     scoring=make_certified_regression_scorer(radius=0.5, tolerance=60.0)).fit(X, y)
+    >>> search.best_params_  # noise augmentation shrinks w, hence the certified bounds
+    {'smoothedregressor__noise__sigma': 1.0}
+    """
+    if isinstance(radius, bool) or np.ndim(radius) != 0 or not 0 <= radius < np.inf:
+        raise ValueError(f"radius must be one non-negative finite number, got {radius!r}.")
+    if metric == "certified_coverage":
+        if tolerance is None:
+            raise ValueError("metric='certified_coverage' needs tolerance=, e.g. tolerance=1.0.")
+        tolerance = _check_tolerance(tolerance)
+    elif metric == "mean_certified_half_width":
+        if tolerance is not None:
+            raise ValueError("tolerance= does not apply to metric='mean_certified_half_width'.")
+    else:
+        raise ValueError(
+            f"metric={metric!r} is not known; use 'certified_coverage' or "
+            "'mean_certified_half_width'."
+        )
+    return _CertifiedRegressionScorer(float(radius), tolerance, metric)

@@ -217,7 +217,7 @@ class CertifiedAccuracyDisplay:
             Radii at which to evaluate; None gives the exact step curve.
         clean_accuracy : bool or float, default=True
             True marks the base estimator's accuracy on the clean inputs
-            (``estimator_.predict``, no noise, no certificate) at radius 0; a
+            (its prediction, no noise, no certificate) at radius 0; a
             float marks that value; False or None marks nothing.
         name : str, default=None
             Legend label; None uses ``"sigma = <sigma>"`` when the noise has a
@@ -235,8 +235,7 @@ class CertifiedAccuracyDisplay:
         smoothed, Xt = _final_smoothed(estimator, X)
         y_pred, radius = smoothed.certify(Xt)
         if clean_accuracy is True:
-            base = np.asarray(smoothed.estimator_.predict(smoothed._to_base_input(
-                smoothed._validate_X(Xt))))
+            base = smoothed.predict_base(Xt)  # in the labels of y (estimator_ sees encoded ones)
             clean_accuracy = float(np.mean([a == b for a, b in zip(base.tolist(),
                                                                     np.asarray(y).tolist())]))
         elif clean_accuracy is False:
@@ -250,3 +249,167 @@ class CertifiedAccuracyDisplay:
             y, y_pred, radius, radii=radii, clean_accuracy=clean_accuracy, name=name,
             norm=getattr(noise, "norm", None), ax=ax, **kwargs,
         )
+
+
+class CertifiedBoundsDisplay:
+    """Certified bounds of a smoothed regressor against the radius, one band per input.
+
+    For each input, the band from ``lower`` to ``upper`` at each radius
+    (:meth:`~sksmooth.SmoothedRegressor.certify`), the smoothed prediction as a
+    line, and the true target as a marker when known. Infinite bounds (a radius
+    too large for the draws) are left out of the band.
+
+    Parameters
+    ----------
+    radii : ndarray of shape (n_radii,)
+        Increasing radii.
+    y_pred : ndarray of shape (n_inputs,)
+        Smoothed predictions.
+    lower, upper : ndarray of shape (n_radii, n_inputs)
+        Certified bounds at each radius.
+    y_true : ndarray of shape (n_inputs,), default=None
+        Targets, drawn as markers at radius 0.
+    norm : str, default=None
+        Norm of the radius, for the axis label.
+
+    Attributes
+    ----------
+    bands_ : list of matplotlib PolyCollection
+        One band per input.
+    lines_ : list of matplotlib Line2D
+        One prediction line per input.
+    ax_ : matplotlib Axes
+    figure_ : matplotlib Figure
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksmooth.plotting import CertifiedBoundsDisplay
+    >>> radii = np.array([0.0, 0.5, 1.0])
+    >>> lower = np.array([[0.9, 1.9], [0.5, 1.5], [0.0, -np.inf]])
+    >>> upper = np.array([[1.1, 2.1], [1.5, 2.5], [2.0, np.inf]])
+    >>> display = CertifiedBoundsDisplay.from_predictions(radii, [1.0, 2.0], lower, upper)
+    >>> len(display.bands_), display.ax_.get_xlabel()
+    (2, 'radius')
+    """
+
+    def __init__(self, radii, y_pred, lower, upper, *, y_true=None, norm=None):
+        self.radii = radii
+        self.y_pred = y_pred
+        self.lower = lower
+        self.upper = upper
+        self.y_true = y_true
+        self.norm = norm
+
+    def plot(self, ax=None, **kwargs):
+        """Draw the bands.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+            Axes to draw on; None makes a new figure and axes.
+        **kwargs : dict
+            Passed to ``ax.fill_between`` for every band (e.g. ``alpha``).
+
+        Returns
+        -------
+        display : CertifiedBoundsDisplay
+            ``self``, with ``bands_``, ``lines_``, ``ax_`` and ``figure_`` set.
+        """
+        plt = _check_matplotlib("CertifiedBoundsDisplay.plot")
+        if ax is None:
+            _, ax = plt.subplots()
+        radii = np.asarray(self.radii, dtype=np.float64)
+        lower = np.asarray(self.lower, dtype=np.float64)
+        upper = np.asarray(self.upper, dtype=np.float64)
+        finite = np.isfinite(lower) & np.isfinite(upper)
+        self.bands_, self.lines_ = [], []
+        band_kwargs = {"alpha": 0.25}
+        band_kwargs.update(kwargs)
+        for i, pred in enumerate(np.asarray(self.y_pred, dtype=np.float64)):
+            (line,) = ax.plot(radii, np.full(radii.shape, pred), linestyle="--", linewidth=1)
+            self.lines_.append(line)
+            self.bands_.append(ax.fill_between(
+                radii, np.where(finite[:, i], lower[:, i], np.nan),
+                np.where(finite[:, i], upper[:, i], np.nan), where=finite[:, i],
+                color=line.get_color(), **band_kwargs))
+            if self.y_true is not None:
+                ax.plot([0.0], [np.asarray(self.y_true, dtype=np.float64)[i]], marker="o",
+                        linestyle="none", color=line.get_color(), clip_on=False)
+        norm = f" ({self.norm})" if self.norm else ""
+        ax.set_xlabel(f"radius{norm}")
+        ax.set_ylabel("certified bounds on the smoothed prediction")
+        ax.margins(x=0.0)
+        self.ax_ = ax
+        self.figure_ = ax.figure
+        return self
+
+    @classmethod
+    def from_predictions(cls, radii, y_pred, lower, upper, *, y_true=None, norm=None, ax=None,
+                         **kwargs):
+        """Plot the bands from bounds already computed (one row of bounds per radius).
+
+        Parameters
+        ----------
+        radii : array-like of shape (n_radii,)
+        y_pred : array-like of shape (n_inputs,)
+        lower, upper : array-like of shape (n_radii, n_inputs)
+        y_true : array-like of shape (n_inputs,), default=None
+        norm : str, default=None
+        ax : matplotlib Axes, default=None
+        **kwargs : dict
+            Passed to :meth:`plot`.
+
+        Returns
+        -------
+        display : CertifiedBoundsDisplay
+        """
+        _check_matplotlib("CertifiedBoundsDisplay.from_predictions")
+        radii = np.asarray(radii, dtype=np.float64)
+        y_pred = np.atleast_1d(np.asarray(y_pred, dtype=np.float64))
+        lower = np.asarray(lower, dtype=np.float64).reshape(radii.shape[0], -1)
+        upper = np.asarray(upper, dtype=np.float64).reshape(radii.shape[0], -1)
+        if radii.ndim != 1 or radii.size == 0 or np.any(np.diff(radii) < 0) or np.any(radii < 0):
+            raise ValueError("radii must be a non-empty increasing 1-d array of radii >= 0.")
+        if lower.shape != (radii.size, y_pred.size) or upper.shape != lower.shape:
+            raise ValueError(
+                f"lower and upper must have shape (n_radii, n_inputs) = ({radii.size}, "
+                f"{y_pred.size}); got {lower.shape} and {upper.shape}."
+            )
+        return cls(radii, y_pred, lower, upper, y_true=y_true, norm=norm).plot(ax=ax, **kwargs)
+
+    @classmethod
+    def from_estimator(cls, estimator, X, y=None, *, radii=None, ax=None, **kwargs):
+        """Certify a few inputs at each radius with a fitted smoothed regressor and plot.
+
+        Parameters
+        ----------
+        estimator : SmoothedRegressor or Pipeline
+            Fitted; a Pipeline's preceding steps transform ``X`` first.
+        X : array-like of shape (n_inputs, n_features)
+            A few inputs (one band each).
+        y : array-like of shape (n_inputs,), default=None
+            Targets, drawn as markers.
+        radii : array-like of float, default=None
+            Radii in the noise's norm; None uses ``np.linspace(0, 1, 11)``.
+            Each is one ``certify`` call on the same draws (an int
+            ``random_state`` gives the same draws at every radius).
+        ax : matplotlib Axes, default=None
+        **kwargs : dict
+            Passed to :meth:`plot`.
+
+        Returns
+        -------
+        display : CertifiedBoundsDisplay
+        """
+        _check_matplotlib("CertifiedBoundsDisplay.from_estimator")
+        smoothed, Xt = _final_smoothed(estimator, X)
+        radii = np.linspace(0.0, 1.0, 11) if radii is None else np.asarray(radii, np.float64)
+        lower, upper, y_pred = [], [], None
+        for r in radii:
+            y_pred, lo, up = smoothed.certify(Xt, radius=float(r))
+            lower.append(lo)
+            upper.append(up)
+        norm = getattr(getattr(smoothed, "noise_", None), "norm", None)
+        return cls.from_predictions(radii, y_pred, np.array(lower), np.array(upper), y_true=y,
+                                    norm=norm, ax=ax, **kwargs)

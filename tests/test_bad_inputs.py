@@ -120,7 +120,7 @@ FIT_BAD = [
     ("continuous y", X, np.linspace(0, 1, 40), {}, ValueError, "continuous"),
     ("2-D y", X, np.c_[y, y], {}, ValueError, "1d array"),
     ("y of other length", X, y[:-1], {}, ValueError, "inconsistent"),
-    ("abstain label is a class", X, y - 1, {}, ValueError, "abstain_label"),
+    ("abstain label is a class", X, y - 1, {"abstain_label": -1}, ValueError, "abstain_label"),
     ("base without predict", X, y, {"estimator": NoPredict()}, ValueError, "predict"),
     ("noise is a number", X, y, {"noise": 0.25}, ValueError, "sample"),
     ("noise of wrong length", X, y, {"noise": GaussianNoise(sigma=[1.0, 1.0])}, ValueError,
@@ -161,6 +161,102 @@ def test_failed_first_fit_leaves_the_estimator_unfitted(name, Xf, yf, params, ex
     with pytest.raises(NotFittedError):
         clf.certify(X[:2])
     assert not hasattr(clf, "n_features_in_")
+
+
+# Parameters changed with set_params AFTER fit (issue 11, item 7): every public method
+# must refuse them as fit would. Before the fix batch_size=0 made every input abstain,
+# abstain_label=0 made abstentions look like class 0, vote="soft" with Laplace noise
+# certified what fit refuses, and n_samples=0 gave NaN probabilities. (name, params, words)
+SET_AFTER_FIT = [
+    ("batch_size 0", {"batch_size": 0}, "batch_size"),
+    ("n_samples 0", {"n_samples": 0}, "n_samples"),
+    ("n_select 0", {"n_select": 0}, "n_select"),
+    ("alpha 0", {"alpha": 0.0}, "alpha"),
+    ("method typo", {"method": "exakt"}, "method"),
+    ("vote typo", {"vote": "smooth"}, "vote"),
+    ("n_jobs 0", {"n_jobs": 0}, "n_jobs"),
+    ("abstain label is a class", {"abstain_label": 0}, "abstain_label"),
+    ("abstain label changed", {"abstain_label": -7}, "changed after fit"),
+    ("abstain label not scalar", {"abstain_label": [-1]}, "one scalar label"),
+]
+PUBLIC = METHODS + ["score", "predict_certified_at"]
+
+
+def _call(clf, method, Xq):
+    if method == "score":
+        return clf.score(Xq, y[: len(Xq)])
+    if method == "predict_certified_at":
+        return clf.predict_certified(Xq, radius=0.1)
+    return getattr(clf, method)(Xq)
+
+
+@pytest.mark.parametrize("method", PUBLIC)
+@pytest.mark.parametrize("name, params, words", SET_AFTER_FIT, ids=[c[0] for c in SET_AFTER_FIT])
+def test_parameters_set_after_fit_are_validated_by_every_public_method(fitted, name, params,
+                                                                      words, method):
+    clf, before = fitted
+    old = {k: clf.get_params()[k] for k in params}
+    clf.set_params(**params)
+    with pytest.raises(ValueError, match=words):
+        _call(clf, method, X[:5])
+    clf.set_params(**old)
+    _unchanged(clf, before, X[:5])
+
+
+@pytest.mark.parametrize("method", PUBLIC)
+def test_soft_vote_set_after_fit_with_a_noise_it_is_not_proven_for(method):
+    clf = make(noise=LaplaceNoise(0.2)).fit(X, y)
+    with pytest.raises(ValueError, match="vote='soft' is proven for Gaussian noise only"):
+        make(noise=LaplaceNoise(0.2), vote="soft").fit(X, y)
+    clf.set_params(vote="soft")
+    with pytest.raises(ValueError, match="vote='soft' is proven for Gaussian noise only"):
+        _call(clf, method, X[:5])
+
+
+def test_regressor_as_base_estimator_is_rejected_at_fit():
+    # Before the fix: accepted at fit, then "predicted 0.488..., not one of the classes".
+    from sklearn.linear_model import LinearRegression
+    from sklearn.tree import DecisionTreeRegressor
+
+    for base in (LinearRegression(), DecisionTreeRegressor()):
+        with pytest.raises(ValueError, match=f"{type(base).__name__} is not a classifier"):
+            make(estimator=base).fit(X, y)
+
+
+class _WrongShapes(ClassifierMixin, BaseEstimator):
+    def __init__(self, what="rows"):
+        self.what = what
+
+    def fit(self, X, y):
+        self.classes_ = np.unique(y)
+        return self
+
+    def predict(self, X):
+        n = np.asarray(X).shape[0]
+        return np.zeros(n + 1, int) if self.what == "rows" else np.zeros((n, 2), int)
+
+    def predict_proba(self, X):
+        n = np.asarray(X).shape[0]
+        if self.what == "rows":
+            return np.full((n - 1, 2), 0.5)
+        return np.full((n, 3), 1 / 3)
+
+
+@pytest.mark.parametrize("what, vote, words", [
+    ("rows", "hard", r"_WrongShapes.predict returned an array of shape \(\d+,\) for \d+ rows; "
+                     r"expected \(\d+,\)"),
+    ("cols", "hard", r"_WrongShapes.predict returned an array of shape \(\d+, 2\)"),
+    ("rows", "soft", r"_WrongShapes.predict_proba returned an array of shape .* expected "
+                     r"\(\d+, 2\)"),
+    ("cols", "soft", r"_WrongShapes.predict_proba returned an array of shape \(\d+, 3\).*"
+                     r"expected \(\d+, 2\)"),
+])
+def test_base_returning_the_wrong_shape_gets_an_error_naming_it(what, vote, words):
+    # Before the fix: "operands could not be broadcast" or a silent miscount.
+    clf = make(estimator=_WrongShapes(what), vote=vote).fit(X, y)
+    for method in METHODS:
+        with pytest.raises(ValueError, match=words):
+            getattr(clf, method)(X[:3])
 
 
 @pytest.mark.parametrize("frame, words", [
@@ -208,7 +304,7 @@ def test_unknown_labels_from_the_base_and_unknown_labels_in_metrics(fitted):
             return np.full(np.asarray(X).shape[0], 7)
 
     clf = make(estimator=Liar()).fit(X, y)
-    with pytest.raises(ValueError, match="not one of the classes seen in fit"):
+    with pytest.raises(ValueError, match="Liar predicted .*7.*, which is not one of the labels"):
         clf.certify(X[:2])
     # Metrics: a label that is not the true one is simply wrong (abstentions are such labels).
     assert certified_accuracy(["a", "b"], ["a", "zzz"], [0.5, 0.5], at=0.1) == 0.5
@@ -241,4 +337,4 @@ def test_metrics_reject_bad_inputs(metric, name, args, kw, words):
 #: in docs/user_guide/soundness.rst): predict-side bad and odd inputs, failed refits and first
 #: fits, DataFrame columns, unfitted calls, extreme parameters, unknown labels, metrics.
 BAD_INPUTS_TRIED = (len(METHODS) * (len(PREDICT_BAD) + 4 + 4 + 1) + 2 * len(FIT_BAD) + 4 + 2
-                    + len(METRIC_CASES))
+                    + len(METRIC_CASES) + len(PUBLIC) * (len(SET_AFTER_FIT) + 1) + 2 + 4)

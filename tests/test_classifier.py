@@ -4,6 +4,7 @@ from statistics import NormalDist
 import numpy as np
 import pytest
 from scipy import stats
+from sklearn.base import clone
 from sklearn.datasets import make_classification
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
@@ -42,7 +43,8 @@ def test_constant_classifier_radius_is_sigma_phi_inv_alpha_root(labels, n_sample
 def test_constant_classifier_probabilities_and_predictions():
     X = np.zeros((4, 2))
     y = np.array(["no", "yes", "no", "yes"])
-    clf = SmoothedClassifier(ConstantClassifier(label="yes"), n_samples=50, alpha=0.01,
+    # The base is trained on encoded labels (indices into classes_): "yes" is 1.
+    clf = SmoothedClassifier(ConstantClassifier(label=1), n_samples=50, alpha=0.01,
                              random_state=0).fit(X, y)
     np.testing.assert_array_equal(clf.predict_proba(X), [[0.0, 1.0]] * 4)
     np.testing.assert_array_equal(clf.predict(X), ["yes"] * 4)
@@ -164,11 +166,14 @@ def test_labels_and_abstention_dtype(labels):
     X = np.random.default_rng(0).normal(size=(60, 2))
     y = labels[(X[:, 0] > 0).astype(int) + (X[:, 1] > 0)]
     clf = SmoothedClassifier(DecisionTreeClassifier(), GaussianNoise(3.0), n_samples=50,
-                             alpha=0.01, random_state=0).fit(X, y)
+                             alpha=0.01, method="monte_carlo", random_state=0).fit(X, y)
     y_pred, radius = clf.certify(X)
     abstained = radius == 0
     assert abstained.any() and (~abstained).any()
-    assert all(v == -1 for v in y_pred[abstained])
+    # abstain_label="auto": a free value of the classes' own kind, and the classes' dtype kind.
+    assert clf.abstain_label_ == ("abstain" if labels.dtype.kind == "U" else -1)
+    assert y_pred.dtype.kind == labels.dtype.kind
+    assert all(v == clf.abstain_label_ for v in y_pred[abstained])
     assert set(y_pred[~abstained]) <= set(labels)
     assert set(clf.predict(X)) <= set(labels)
 
@@ -242,7 +247,7 @@ def test_same_random_state_same_results_across_calls_orders_batches_and_jobs(dat
 def test_random_state_none_varies_between_calls(data):
     X, y = data
     clf = SmoothedClassifier(DecisionTreeClassifier(max_depth=2, random_state=0), GaussianNoise(1.0),
-                             n_samples=200).fit(X, y)
+                             n_samples=200, method="monte_carlo").fit(X, y)
     assert not np.array_equal(clf.predict_proba(X[:20]), clf.predict_proba(X[:20]))
 
 
@@ -336,7 +341,7 @@ def test_single_class_rejected():
 def test_abstain_label_colliding_with_a_class():
     X = np.zeros((4, 2))
     with pytest.raises(ValueError, match="abstain_label=-1 is also a class"):
-        SmoothedClassifier().fit(X, [-1, 1, -1, 1])
+        SmoothedClassifier(abstain_label=-1).fit(X, [-1, 1, -1, 1])
     with pytest.raises(ValueError, match="abstain_label='none'"):
         SmoothedClassifier(abstain_label="none").fit(X, ["none", "a", "a", "none"])
     # A non-colliding label works, with an output dtype that holds it.
@@ -356,12 +361,129 @@ def test_warns_when_n_samples_can_never_certify(data):
 def test_base_estimator_predicting_unknown_label(data):
     X, y = data
     clf = SmoothedClassifier(ConstantClassifier(label=5), n_samples=10).fit(X, y)
-    with pytest.raises(ValueError, match="not one of the classes"):
+    with pytest.raises(ValueError, match="ConstantClassifier predicted .*5.*, which is not one of"):
         clf.predict(X[:2])
 
 
 def test_method_exact_without_closed_form(data):
     X, y = data
-    clf = SmoothedClassifier(DecisionTreeClassifier(), method="exact", n_samples=10).fit(X, y)
+    from sklearn.neighbors import KNeighborsClassifier
+
+    clf = SmoothedClassifier(KNeighborsClassifier(), method="exact", n_samples=10).fit(X, y)
     with pytest.raises(ValueError, match="closed-form"):
         clf.certify(X[:2])
+
+
+# ------------------------------------------------------------------ labels (issues 11.12, 13)
+@pytest.mark.parametrize("labels, expected", [
+    (np.array([0, 1]), -1),
+    (np.array([-1, 1]), -2),  # the common {-1, 1}: -1 is a class, so one below the smallest
+    (np.array([-5, -1, 3]), -6),
+    (np.array([1.0, 2.0]), -1.0),
+    (np.array(["benign", "malignant"]), "abstain"),
+    (np.array(["abstain", "keep"]), "abstain_"),
+    (np.array([False, True]), None),  # no bool is free
+])
+def test_abstain_label_auto_is_a_free_value_of_the_classes_kind(labels, expected):
+    # Before the fix the default -1 made {-1, 1} fail at fit and string classes give
+    # mixed-type outputs that accuracy_score and confusion_matrix reject.
+    from sklearn.metrics import accuracy_score, confusion_matrix
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 2))
+    y = labels[(X[:, 0] > 0).astype(int) if labels.size == 2 else np.arange(60) % labels.size]
+    clf = SmoothedClassifier(DecisionTreeClassifier(max_depth=2), GaussianNoise(2.0),
+                             n_samples=40, n_select=10, method="monte_carlo",
+                             random_state=0).fit(X, y)
+    assert clf.abstain_label == "auto"
+    assert type(clf.abstain_label_) is type(expected) and clf.abstain_label_ == expected
+    y_pred, radius = clf.certify(X)
+    assert (radius == 0).any(), "the case must abstain somewhere"
+    assert all(p == expected for p in y_pred[radius == 0])
+    if labels.dtype.kind != "b":
+        assert y_pred.dtype.kind == labels.dtype.kind  # one dtype, the classes' kind
+        accuracy_score(y, y_pred)
+        confusion_matrix(y, y_pred, labels=[*labels, expected])
+    assert set(clf.predict(X).tolist()) <= set(labels.tolist())
+
+
+def test_bool_labels_keep_their_values_in_every_output():
+    # Before the fix predict returned bool and certify int64 (True became 1).
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 2))
+    y = X[:, 0] > 0
+    clf = SmoothedClassifier(DecisionTreeClassifier(max_depth=2), GaussianNoise(2.0),
+                             n_samples=40, n_select=10, random_state=0).fit(X, y)
+    assert clf.predict(X).dtype == bool
+    for out in (clf.certify(X)[0], clf.predict_certified(X), clf.predict_certified(X, radius=0.1)):
+        assert out.dtype == object
+        assert {type(v) for v in out.tolist()} <= {bool, type(None)}
+    explicit = clone(clf).set_params(abstain_label=-1).fit(X, y)
+    y_pred = explicit.certify(X)[0]
+    assert {type(v) for v in y_pred.tolist()} <= {bool, int} and True in y_pred.tolist()
+
+
+@pytest.mark.parametrize("label", [[-1], (-1, -2), np.array([-1]), {"a": 1}])
+def test_non_scalar_abstain_label_is_rejected(label):
+    X = np.zeros((4, 2))
+    with pytest.raises(ValueError, match="abstain_label must be one scalar label"):
+        SmoothedClassifier(abstain_label=label, n_samples=20).fit(X, [0, 1, 0, 1])
+
+
+def test_every_base_is_trained_on_encoded_labels_and_outputs_stay_in_the_users():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 2))
+    y = np.where(X[:, 0] > 0, "malignant", "benign")
+    seen = {}
+
+    class Spy(DecisionTreeClassifier):
+        def fit(self, X, y, **kw):
+            seen["y"] = np.unique(y)
+            return super().fit(X, y, **kw)
+
+    clf = SmoothedClassifier(Spy(max_depth=2), GaussianNoise(0.3), n_samples=50, n_select=10,
+                             random_state=0).fit(X, y)
+    np.testing.assert_array_equal(seen["y"], [0, 1])
+    np.testing.assert_array_equal(clf.classes_, ["benign", "malignant"])
+    for out in (clf.predict(X), clf.certify(X)[0], clf.predict_certified(X)):
+        assert set(out.tolist()) <= {"benign", "malignant", "abstain"}
+    assert (clf.predict(X) == y).mean() > 0.9
+
+
+@pytest.mark.parametrize("module, make_base", [
+    ("xgboost", lambda m: m.XGBClassifier(n_estimators=10, max_depth=2, n_jobs=1)),
+    ("lightgbm", lambda m: m.LGBMClassifier(n_estimators=10, num_leaves=4, verbose=-1,
+                                            n_jobs=1)),
+])
+@pytest.mark.parametrize("labels", [["benign", "malignant"], [3, 7, 9]])
+def test_boosting_libraries_get_encoded_labels(module, make_base, labels):
+    # Before the fix XGBClassifier raised "Invalid classes inferred from unique values of
+    # y. Expected: [0 1], got ['benign' 'malignant']" (and [3 7 9] likewise).
+    lib = pytest.importorskip(module)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(150, 2))
+    labels = np.asarray(labels)
+    y = labels[np.digitize(X[:, 0], [-0.4, 0.4][: labels.size - 1])]
+    clf = SmoothedClassifier(make_base(lib), GaussianNoise(0.2), n_samples=60, n_select=10,
+                             random_state=0).fit(X, y)
+    np.testing.assert_array_equal(clf.classes_, labels)
+    assert clf.predict(X).dtype.kind == labels.dtype.kind
+    assert (clf.predict(X) == y).mean() > 0.8
+    y_pred, radius = clf.certify(X[:20])
+    assert set(y_pred.tolist()) <= set(labels.tolist()) | {clf.abstain_label_}
+    soft = clone(clf).set_params(vote="soft").fit(X, y)
+    assert (soft.predict(X) == y).mean() > 0.8
+
+
+def test_a_frozen_base_keeps_its_own_labels():
+    from sklearn.frozen import FrozenEstimator
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 2))
+    y = np.where(X[:, 0] > 0, "b", "a")
+    tree = DecisionTreeClassifier(max_depth=2).fit(X, y)
+    clf = SmoothedClassifier(FrozenEstimator(tree), GaussianNoise(0.3), n_samples=50,
+                             n_select=10, random_state=0).fit(X, y)
+    assert (clf.predict(X) == y).mean() > 0.9
+    with pytest.raises(ValueError, match="frozen base estimator's classes_"):
+        SmoothedClassifier(FrozenEstimator(tree), n_samples=50).fit(X, np.where(y == "a", 0, 1))

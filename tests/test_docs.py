@@ -1,6 +1,7 @@
 """The documentation builds without a single warning, running every gallery example."""
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -40,3 +41,10 @@ def test_docs_build_is_warning_free_and_runs_every_example(tmp_path):
         assert (html / "auto_examples" / f"{name}.html").is_file(), name
     notebooks = {p.stem for p in (html / "_downloads").rglob("*.ipynb")}
     assert set(examples) <= notebooks
+    # math renders offline: MathJax is shipped in _static, and no page loads a script from afar
+    assert (html / "_static" / "mathjax" / "tex-chtml.js").is_file()
+    assert 'src="../_static/mathjax/tex-chtml.js"' in (
+        html / "user_guide" / "guarantees.html").read_text(encoding="utf-8")
+    remote = [p.relative_to(html) for p in html.rglob("*.html")
+              if re.search(r"<script[^>]+src=\"(https?:)?//", p.read_text(encoding="utf-8"))]
+    assert not remote, remote

@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 
 from sksmooth import GaussianNoise
@@ -56,7 +57,9 @@ def test_progress_reports_every_draw():
 
 def test_auto_batch_size_bounds_memory():
     assert auto_batch_size(1) * 8 <= 32 * 2**20
-    assert auto_batch_size(10**6) == 1024
+    assert auto_batch_size(10**6) == 4  # 32 MiB of 8 MB rows; never under one row
+    assert auto_batch_size(10**8) == 1
+    assert auto_batch_size(5, 500) == 32 * 2**20 // (8 * 505)
 
 
 def test_gaussian_sample_out_gives_the_same_draws():
@@ -214,3 +217,76 @@ def test_batch_tuner_keeps_the_faster_of_small_and_large_and_respects_the_user()
     assert size == cap
     size, first, cap = run(per_call=0.0, per_row=1e-6)  # no gain from larger batches
     assert size == first
+
+
+def _peak_traced(call):
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        call()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+#: The bound stated in auto_batch_size's docstring for batch_size=None, beyond the inputs.
+_AUTO_BOUND = 4 * 32 * 2**20
+
+
+def test_auto_batches_bound_memory_for_one_very_wide_input():
+    """One input with 100,000 features: batches of 41 rows, not a 1,024-row floor.
+
+    Before the fix (batches of at least 1,024 rows, here capped by the 400 draws)
+    the peak traced memory was 0.3 GiB; the bound is 128 MiB. Deterministic.
+    """
+    from sksmooth import SmoothedClassifier
+
+    from ._models import HiddenLinearRule
+
+    d = 100_000
+    X = np.random.default_rng(0).normal(size=(4, d))
+    w = np.zeros(d)
+    w[0] = 1.0
+    clf = SmoothedClassifier(HiddenLinearRule(w=w), n_samples=400, n_select=10,
+                             noise_augment=0, random_state=0).fit(X, [0, 1, 0, 1])
+    peak = _peak_traced(lambda: clf.predict_proba(X[:1]))
+    assert peak < _AUTO_BOUND, f"peak {peak / 2**20:.0f} MiB"
+
+
+class _ManyClassScores(ClassifierMixin, BaseEstimator):
+    """500 affine scores per row, argmax (as a linear model's or a tree's predict builds them)."""
+
+    def fit(self, X, y):
+        self.classes_ = np.unique(y)
+        self.n_features_in_ = X.shape[1]
+        self.coef_ = np.random.default_rng(0).normal(size=(X.shape[1], self.classes_.size))
+        return self
+
+    def predict_proba(self, X):
+        scores = np.asarray(X) @ self.coef_  # (rows, n_classes) float64
+        proba = np.zeros_like(scores)
+        proba[np.arange(scores.shape[0]), np.argmax(scores, axis=1)] = 1.0
+        return proba
+
+    def predict(self, X):
+        return self.classes_[np.argmax(np.asarray(X) @ self.coef_, axis=1)]
+
+
+@pytest.mark.parametrize("vote", ["hard", "soft"])
+def test_auto_batches_bound_memory_for_many_classes(vote):
+    """500 classes: the base builds 500 floats per row, which the batch size now counts.
+
+    Before the fix (rows sized by the features only: 65,536-row first batches and a
+    cap of 2,097,152 rows of 2 features) the peak traced memory was 0.5 GiB (hard)
+    and 1.9 GiB (soft) here; the bound is 128 MiB. Deterministic.
+    """
+    from sksmooth import GaussianNoise, SmoothedClassifier
+
+    K = 500
+    X = np.random.default_rng(0).normal(size=(4 * K, 2))
+    clf = SmoothedClassifier(_ManyClassScores(), GaussianNoise(0.1), vote=vote,
+                             n_samples=200_000, n_select=10, noise_augment=0,
+                             random_state=0).fit(X, np.arange(4 * K) % K)
+    peak = _peak_traced(lambda: clf.predict_proba(X[:1]))
+    assert peak < _AUTO_BOUND, f"peak {peak / 2**20:.0f} MiB"

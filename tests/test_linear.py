@@ -35,6 +35,7 @@ from sklearn.preprocessing import (
 )
 from sklearn.svm import SVC, LinearSVC
 from sklearn.tree import DecisionTreeClassifier
+from sklearn.ensemble import RandomForestClassifier
 
 from sksmooth import BaseNoise, GaussianNoise, SmoothedClassifier
 from sksmooth.linear import _CDF_SLACK, _lower_bounds, affine_decision, margin
@@ -332,7 +333,7 @@ def test_margin_rejects_bad_input(binary):
 
 # ----------------------------------------------------- not linear -> no closed form
 NONLINEAR = [
-    DecisionTreeClassifier(max_depth=3, random_state=0),
+    RandomForestClassifier(n_estimators=3, max_depth=3, random_state=0),  # hard vote: samples
     SVC(kernel="linear"),  # one-vs-one voting, not an argmax of affine scores
     make_pipeline(PolynomialFeatures(2), StandardScaler(), LogisticRegression()),
     make_pipeline(MinMaxScaler(clip=True), LogisticRegression()),
@@ -359,8 +360,10 @@ def test_nonlinear_models_are_not_treated_as_linear(binary, base):
 
 def test_method_exact_error_on_a_tree_says_why(binary):
     X, y = binary
-    clf = SmoothedClassifier(DecisionTreeClassifier(), method="exact", n_samples=10).fit(X, y)
-    with pytest.raises(ValueError, match="needs a closed-form certificate.*not a linear"):
+    clf = SmoothedClassifier(RandomForestClassifier(n_estimators=3), method="exact",
+                             n_samples=10).fit(X, y)
+    with pytest.raises(ValueError, match="needs a closed-form certificate.*not a linear.*"
+                       "vote='soft'"):
         clf.predict(X[:2])
 
 

@@ -89,7 +89,8 @@ def _data():
 def _pipe(cls=SmoothedClassifier, sigma=0.25):
     return make_pipeline(StandardScaler(), cls(DecisionTreeClassifier(max_depth=3),
                                                noise=GaussianNoise(sigma), n_samples=200,
-                                               n_select=20, random_state=0))
+                                               n_select=20, method="monte_carlo",
+                                               random_state=0))
 
 
 def test_scorer_on_pipeline_equals_metrics_of_certify_on_transformed_inputs():
@@ -202,3 +203,22 @@ def test_repr():
         "make_certified_scorer(metric='certified_accuracy', at=0.5, sequential=False)")
     assert repr(make_certified_scorer(metric="average_certified_radius")) == (
         "make_certified_scorer(metric='average_certified_radius')")
+
+
+def test_sequential_scorer_with_soft_votes_falls_back_to_certify_in_a_grid_search():
+    # Before the fix every fold scored NaN: the sequential test refused score votes.
+    X, y = _data()
+    pipe = make_pipeline(StandardScaler(), SmoothedClassifier(
+        DecisionTreeClassifier(max_depth=3), noise=GaussianNoise(0.5), vote="soft",
+        n_samples=300, n_select=20, random_state=0))
+    grid = {"smoothedclassifier__noise__sigma": [0.05, 0.5]}
+    search = GridSearchCV(pipe, grid, cv=KFold(2), scoring=make_certified_scorer(at=0.1),
+                          error_score="raise").fit(X, y)
+    scores = search.cv_results_["mean_test_score"]
+    assert np.all(np.isfinite(scores)) and scores[1] > 0.2
+    # Each fold's score is certify's certified accuracy at 0.1 on that fold.
+    train, test = next(KFold(2).split(X))
+    fold = pipe.set_params(smoothedclassifier__noise__sigma=0.5).fit(X[train], y[train])
+    y_pred, radius = fold[-1].certify(fold[0].transform(X[test]))
+    assert search.cv_results_["split0_test_score"][1] == certified_accuracy(
+        y[test], y_pred, radius, at=0.1)

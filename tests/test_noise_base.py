@@ -31,3 +31,20 @@ def test_default_p_required_is_inf_when_unreachable_and_agrees_with_gaussian():
         assert BaseNoise.p_required(noise, radius) == pytest.approx(
             noise.p_required(radius), abs=1e-12
         )
+
+
+def test_repr_shows_every_parameter_that_defines_the_distribution():
+    from sklearn.base import clone
+
+    from sksmooth import (BernoulliMaskNoise, CorrelatedGaussianNoise, LaplaceNoise,
+                          SubspaceNoise, UniformNoise)
+
+    assert repr(GaussianNoise()) == "GaussianNoise(sigma=0.25)"  # the default is shown
+    assert repr(clone(GaussianNoise())) == "GaussianNoise(sigma=0.25)"
+    assert repr(GaussianNoise(0.5, features=[0, 2])) == "GaussianNoise(sigma=0.5, features=[0, 2])"
+    assert repr(LaplaceNoise()) == "LaplaceNoise(scale=0.25)"
+    assert repr(UniformNoise()) == "UniformNoise(scale=0.25)"
+    assert repr(SubspaceNoise()) == "SubspaceNoise(n_keep=1, fill_value=0.0)"
+    assert repr(BernoulliMaskNoise()) == "BernoulliMaskNoise(keep_prob=0.1, fill_value=0.0)"
+    assert repr(CorrelatedGaussianNoise([[1.0]])) == "CorrelatedGaussianNoise(cov=[[1.0]])"
+    assert repr(_UniformLikeNoise()) == "_UniformLikeNoise(scale=1.0)"  # any subclass

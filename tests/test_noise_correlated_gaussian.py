@@ -104,3 +104,30 @@ def test_lowpass_covariance_power_symmetry_and_smoothness():
 def test_lowpass_covariance_rejects_bad_input(kwargs, match):
     with pytest.raises(ValueError, match=match):
         lowpass_covariance(**kwargs)
+
+
+def test_cov_changed_in_place_after_fit_is_followed_by_draws_and_radii():
+    # Issue 11, item 10: the Cholesky factor was cached by id(cov), so an in-place change
+    # of noise_.cov left the old factor in use (draws of the old covariance).
+    from sksmooth import SmoothedClassifier
+
+    X = np.random.default_rng(0).normal(size=(20, 2))
+    clf = SmoothedClassifier(noise=CorrelatedGaussianNoise(np.eye(2)), n_samples=200,
+                             method="monte_carlo",
+                             random_state=0).fit(X, np.arange(20) % 2)
+    noise = clf.noise_
+    noise.sample(5, 2, np.random.default_rng(0))  # the factor of the identity is cached
+    new = np.array([[4.0, 1.0], [1.0, 0.5]])
+    noise.cov[...] = new  # in place: same object
+    draws = noise.sample(200_000, 2, np.random.default_rng(1))
+    np.testing.assert_allclose(np.cov(draws.T), new, atol=0.03)
+    # radius_along and l2_radius follow the new covariance too.
+    u = np.array([1.0, 0.0])
+    assert noise.radius_along(1.0, u) == pytest.approx(1 / np.sqrt(u @ np.linalg.inv(new) @ u))
+    assert noise.l2_radius(1.0) == pytest.approx(np.sqrt(np.linalg.eigvalsh(new)[0]), rel=1e-12)
+    # A certify call after the change uses the new factor: same as a fresh fit on it.
+    fresh = SmoothedClassifier(noise=CorrelatedGaussianNoise(new.copy()), n_samples=200,
+                               method="monte_carlo",
+                               random_state=0).fit(X, np.arange(20) % 2)
+    fresh.estimator_ = clf.estimator_
+    np.testing.assert_array_equal(clf.certify(X[:5])[1], fresh.certify(X[:5])[1])

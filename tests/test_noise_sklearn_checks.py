@@ -21,7 +21,7 @@ from sksmooth import (
 
 def _smoothed(noise, **kwargs):
     return SmoothedClassifier(DecisionTreeClassifier(max_depth=4), noise, n_samples=200,
-                              n_select=20, abstain_label=-99, **kwargs)
+                              n_select=20, **kwargs)
 
 
 @parametrize_with_checks(

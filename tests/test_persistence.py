@@ -93,5 +93,65 @@ def test_tree_bases_need_sklearn_tree_trusted_too(tmp_path):
     path = tmp_path / "tree.skops"
     skops_io.dump(clf, path)
     untrusted = skops_io.get_untrusted_types(file=path)
-    assert set(untrusted) == set(SKSMOOTH_TYPES[:2]) | {"sklearn.tree._tree.Tree"}
+    # the tree closed form (sksmooth/_trees.py) is kept with the model
+    trees = {"sksmooth._trees.ExactTreeSmoothing", "sksmooth._trees._Leaves",
+             "sksmooth._trees._Table"}
+    assert set(untrusted) == set(SKSMOOTH_TYPES[:2]) | {"sklearn.tree._tree.Tree"} | trees
     _same(clf, skops_io.load(path, trusted=untrusted), X[:5])
+
+
+# ----------------------------------------------------- versions and missing state (issue 11.10)
+def test_the_pickled_state_carries_the_sksmooth_version(fitted):
+    import sksmooth
+
+    clf, _ = fitted
+    assert clf.__getstate__()["_sksmooth_version"] == sksmooth.__version__
+    assert "_sksmooth_version" not in vars(pickle.loads(pickle.dumps(clf)))
+
+
+@pytest.mark.parametrize("saved", ["0.0.1", None])
+def test_loading_a_state_of_another_version_warns(fitted, saved):
+    # Before the fix the version was not stored, and nothing warned.
+    from sksmooth import InconsistentVersionWarning, SmoothingWarning
+
+    clf, X = fitted
+    state = clf.__getstate__()
+    if saved is None:
+        del state["_sksmooth_version"]  # a state saved before versions were stored
+    else:
+        state["_sksmooth_version"] = saved
+    loaded = SmoothedClassifier.__new__(SmoothedClassifier)
+    with pytest.warns(InconsistentVersionWarning, match="saved by sksmooth") as record:
+        loaded.__setstate__(state)
+    assert issubclass(record[0].category, SmoothingWarning)
+    expected = saved or "unknown (saved before versions were stored)"
+    assert record[0].message.original_sksmooth_version == expected
+    _same(clf, loaded, X)  # the state itself is intact
+
+
+def test_the_same_version_loads_silently(fitted):
+    import warnings
+
+    clf, _ = fitted
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pickle.loads(pickle.dumps(clf))
+
+
+@pytest.mark.parametrize("name", ["_exact", "_exact_reason", "_base_labels", "abstain_label_"])
+def test_a_model_missing_fitted_state_refuses_instead_of_switching_method(fitted, name):
+    # Before the fix a model without _exact (an older pickle) silently certified by Monte
+    # Carlo instead of with its exact linear radii.
+    import warnings
+
+    clf, X = fitted
+    assert clf._exact is not None  # a linear base: exact radii
+    state = clf.__getstate__()
+    del state[name]
+    loaded = SmoothedClassifier.__new__(SmoothedClassifier)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loaded.__setstate__(state)
+    for method in ("certify", "predict", "predict_proba", "predict_certified"):
+        with pytest.raises(AttributeError, match=rf"lacks \['{name}'\].*Refit"):
+            getattr(loaded, method)(X)

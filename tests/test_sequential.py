@@ -120,3 +120,19 @@ def test_scores_instead_of_votes_are_refused_clearly(monkeypatch):
     monkeypatch.setattr(clf, "_vote", lambda rows: np.full((rows.shape[0], 2), 0.5))
     with pytest.raises(NotImplementedError, match="vote counts"):
         clf.predict_certified(np.zeros((2, 2)), radius=0.1)
+
+
+def test_soft_votes_at_a_radius_are_certify_with_radius_at_least_r():
+    # Before the fix: NotImplementedError (the sequential test counts votes only).
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 2))
+    clf = SmoothedClassifier(DecisionTreeClassifier(max_depth=3), GaussianNoise(0.5),
+                             vote="soft", n_samples=300, n_select=20, random_state=0).fit(
+        X, (X[:, 0] > 0).astype(int))
+    y_cert, radius = clf.certify(X)
+    for r in (0.0, 0.2):
+        y_pred, n_draws = clf.predict_certified(X, radius=r, return_n_draws=True)
+        expected = np.where(radius >= r, y_cert, clf.abstain_label_)
+        expected[y_cert == clf.abstain_label_] = clf.abstain_label_
+        np.testing.assert_array_equal(y_pred, expected)
+        assert np.all(n_draws == 320)

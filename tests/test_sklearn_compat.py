@@ -1,9 +1,9 @@
 """scikit-learn's estimator checks, with no expected-failure list.
 
-The instances use ``abstain_label=-99``: ``check_classifiers_classes`` trains on
-the labels {-1, 1}, and a class equal to the default ``abstain_label=-1`` is,
-by design, an error at fit (an abstention would be indistinguishable from a
-prediction). Every check passes with that one setting changed.
+Every check passes with the default ``abstain_label="auto"`` (issue 13): on the
+labels {-1, 1} of ``check_classifiers_classes`` it abstains with -2, a free label
+of the classes' kind. ``test_default_instance_passes_every_check`` runs them on
+``SmoothedClassifier()`` itself, with no parameter changed.
 """
 
 from sklearn.linear_model import LogisticRegression
@@ -15,12 +15,16 @@ from sksmooth import GaussianNoise, SmoothedClassifier
 
 @parametrize_with_checks(
     [
-        SmoothedClassifier(LogisticRegression(), n_samples=300, n_select=20, abstain_label=-99),
+        SmoothedClassifier(LogisticRegression(), n_samples=300, n_select=20),
         SmoothedClassifier(
             DecisionTreeClassifier(max_depth=4), GaussianNoise(0.1), n_samples=300, n_select=20,
-            abstain_label=-99,
         ),
     ]
 )
 def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+@parametrize_with_checks([SmoothedClassifier()])
+def test_default_instance_passes_every_check(estimator, check):
     check(estimator)

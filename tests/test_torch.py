@@ -521,7 +521,7 @@ def test_soft_sums_reject_scores_outside_unit_interval():
     from sksmooth import _random
 
     seeds = _random.row_seeds(_random.row_keys(X), 0, _random.ESTIMATE)
-    with pytest.raises(ValueError, match=r"scores in \[0, 1\]"):
+    with pytest.raises(ValueError, match=r"scores in \[0, 1\].*predict_nonlinearity"):
         _torch.count_votes(net, X, GaussianNoise(), 10, seeds, 3, soft=True)
 
 

@@ -1,5 +1,7 @@
 """The noise protocol: what every noise family implements."""
 
+import inspect
+
 import numpy as np
 from sklearn.base import BaseEstimator
 
@@ -33,6 +35,21 @@ class BaseNoise(BaseEstimator):
 
     #: Name of the norm the certified radius is measured in.
     norm = None
+
+    def __repr__(self):
+        """Every parameter that defines the distribution, defaults included.
+
+        scikit-learn's repr leaves out parameters at their default, which hides
+        the noise level (``GaussianNoise()`` for ``sigma=0.25``). Here only
+        parameters left at None (such as ``features=None``: every feature) are
+        left out, in the order of ``__init__``'s signature.
+        """
+        params = self.get_params(deep=False)
+        order = [name for name in inspect.signature(type(self).__init__).parameters
+                 if name in params]
+        shown = ", ".join(f"{name}={params[name]!r}" for name in order
+                          if params[name] is not None)
+        return f"{type(self).__name__}({shown})"
 
     def validate(self, n_features, feature_names=None):
         """Check the parameters, also against the number of features; return self.
@@ -83,6 +100,23 @@ class BaseNoise(BaseEstimator):
     def radius(self, p_lower, p_upper):
         """Certified radius from a lower bound on pA and an upper bound on pB."""
         raise NotImplementedError
+
+    def unmoved_rows(self, X):
+        """Rows of ``X`` the noise cannot move (every noisy copy is the row itself).
+
+        The default claims none. Additive noises report rows whose noised
+        features are all NaN (``NaN + eps`` is NaN): the base model then sees
+        one row on every draw, and a certificate there is about ``x`` alone.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_inputs, n_features)
+
+        Returns
+        -------
+        unmoved : ndarray of bool of shape (n_inputs,)
+        """
+        return np.zeros(np.shape(X)[0], dtype=bool)
 
     def dual_norm(self, w):
         """Norm of ``w`` dual to :attr:`norm`, for the exact certificate of a halfspace.
@@ -162,3 +196,72 @@ class BaseNoise(BaseEstimator):
             else:
                 lo = mid
         return hi
+
+    #: Declared capability: the offsets are additive and their noised coordinates are
+    #: independent, with the marginal CDF :meth:`marginal_cdf` (tree closed forms,
+    #: :mod:`sksmooth._trees`). Families that declare it override both.
+    independent_coordinates = False
+
+    def marginal_cdf(self, t, coordinate):
+        """CDF and survival function of single offset coordinates, for product noises.
+
+        Only for families with :attr:`independent_coordinates`: then
+        ``eps_j``, the offset on the ``j``-th noised feature (in the order of
+        ``feature_indices``), are independent, and tree models get exact
+        smoothed probabilities. Both tails are computed directly (never as
+        ``1 - cdf``), so small probabilities keep their relative precision.
+
+        Parameters
+        ----------
+        t : ndarray of float
+            Points at which to evaluate.
+        coordinate : ndarray of int
+            Position among the noised features of each point, broadcast with ``t``.
+
+        Returns
+        -------
+        cdf, sf : ndarray of float
+            ``P[eps_j <= t]`` and ``P[eps_j > t]``.
+
+        Raises
+        ------
+        NotImplementedError
+            Unless the family declares :attr:`independent_coordinates`.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} does not declare independent coordinates with a marginal CDF."
+        )
+
+    def worst_case_probability(self, p, radius):
+        """Smallest probability, at any ``x + delta`` with ``||delta|| <= radius``, of a set of probability ``p`` at ``x``.
+
+        The Neyman-Pearson function of the family (Cohen et al. 2019, Lemma 3;
+        Yang et al. 2020): for every set ``A`` with ``P[x + eps in A] = p``,
+        ``P[x + delta + eps in A] >= worst_case_probability(p, radius)``. It
+        is non-decreasing in ``p``, non-increasing in ``radius``, and
+        ``worst_case_probability(pA, r) > 1/2`` exactly when ``r`` is below
+        the binary radius ``radius(pA, 1 - pA)``. By symmetry the largest such
+        probability is ``1 - worst_case_probability(1 - p, radius)``.
+        Median smoothing (:class:`~sksmooth.SmoothedRegressor`) needs it.
+
+        Parameters
+        ----------
+        p : array-like of float in [0, 1]
+        radius : array-like of float >= 0
+            In the norm :attr:`norm`; broadcast against ``p``.
+
+        Returns
+        -------
+        q : ndarray of float in [0, 1]
+
+        Raises
+        ------
+        NotImplementedError
+            Unless the family implements it.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} has no worst_case_probability(p, radius): certified "
+            "regression (SmoothedRegressor.certify) needs the family's worst-case probability "
+            "shift; implement it, or use a family that has it (GaussianNoise, LaplaceNoise, "
+            "UniformNoise, CorrelatedGaussianNoise, SubspaceNoise, BernoulliMaskNoise)."
+        )

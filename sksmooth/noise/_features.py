@@ -156,6 +156,11 @@ class AdditiveNoise(BaseNoise):
         """Family hook: torch draws for the noised features (see :meth:`sample_torch`)."""
         return BaseNoise.sample_torch(self, n_draws, n_noised, generator, device, dtype)
 
+    def unmoved_rows(self, X):
+        """Rows whose noised features are all NaN: ``NaN + eps`` is NaN, so no draw moves them."""
+        X = np.asarray(X, dtype=np.float64)
+        return np.isnan(X[:, self.feature_indices(X.shape[1])]).all(axis=1)
+
     def dual_norm(self, w):
         """Dual norm of ``w`` restricted to the noised features (see :meth:`BaseNoise.dual_norm`).
 

@@ -3,6 +3,7 @@
 from numbers import Real
 
 import numpy as np
+from scipy.stats import laplace as _laplace
 from sklearn.utils._param_validation import Interval
 
 from ._features import FEATURES_CONSTRAINT, AdditiveNoise
@@ -79,5 +80,58 @@ class LaplaceNoise(AdditiveNoise):
         p_upper = np.asarray(p_upper, dtype=np.float64)
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = 0.5 * self.scale * np.log(p_lower / p_upper)
-            total = -self.scale * np.log1p(p_upper - p_lower)
-        return np.fmax(ratio, total)
+            # 1 - pA + pB: ``1 - pA`` is exact for pA >= 1/2 (Sterbenz), so a tiny pB is
+            # kept; log1p(pB - pA) would drop it near pA = 1 (pB below an ulp of pA).
+            gap = np.where(p_lower >= 0.5, (1.0 - p_lower) + p_upper, np.nan)
+            total = np.where(p_lower >= 0.5, -np.log(gap), -np.log1p(p_upper - p_lower))
+            total = self.scale * total
+        radius = np.fmax(ratio, total)
+        # Positive radii rounded down by 4 ulps (log, product, sum: each within an ulp).
+        return np.where(radius > 0, radius - 4.0 * np.spacing(np.abs(radius)), radius)
+
+    #: Independent coordinates, each Laplace of scale ``scale`` (tree closed forms).
+    independent_coordinates = True
+
+    def marginal_cdf(self, t, coordinate):
+        """Laplace CDF and survival function at ``t / scale`` (scipy's ``laplace.cdf``, ``.sf``).
+
+        See :meth:`BaseNoise.marginal_cdf`.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sksmooth import LaplaceNoise
+        >>> cdf, sf = LaplaceNoise(scale=1.0).marginal_cdf(np.array([-1.0, 1.0]), 0)
+        >>> cdf.round(4), sf.round(4)  # 0.5 e^-1 and 1 - 0.5 e^-1
+        (array([0.1839, 0.8161]), array([0.8161, 0.1839]))
+        """
+        z = np.asarray(t, dtype=np.float64) / self.scale
+        return _laplace.cdf(z), _laplace.sf(z)
+
+    def worst_case_probability(self, p, radius):
+        """``max(exp(-r / scale) p, 1 - exp(r / scale) (1 - p))``: a sound lower bound for l1 shifts.
+
+        The density ratio of Laplace noise at ``x`` and ``x + delta`` lies in
+        ``[exp(-||delta||_1 / scale), exp(||delta||_1 / scale)]`` (Lecuyer et al.
+        2019; Teng et al. 2020), which gives both terms for every set. It equals
+        the exact worst case of a shift along one axis, ``F(F^-1(p) - r / scale)``
+        with ``F`` the standard Laplace CDF (the Neyman-Pearson set is a
+        half-line; Teng et al. 2020, Yang et al. 2020), wherever ``p <= 1/2``
+        or the result is ``>= 1/2``, and is below it (conservative) elsewhere.
+        So ``worst_case_probability(pA, r) > 1/2`` exactly when
+        ``r < -scale ln(2 (1 - pA))``, the binary radius.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sksmooth import LaplaceNoise
+        >>> round(float(LaplaceNoise(scale=0.5).worst_case_probability(0.5, 0.5)), 6)  # e^-1 / 2
+        0.18394
+        """
+        p = np.asarray(p, dtype=np.float64)
+        eps = np.asarray(radius, dtype=np.float64) / self.scale
+        with np.errstate(over="ignore", invalid="ignore"):
+            shrink = np.exp(-eps) * p
+            tail = 1.0 - np.exp(eps) * (1.0 - p)
+            tail = np.where(p >= 1.0, 1.0, tail)
+        return np.clip(np.fmax(shrink, tail), 0.0, 1.0)

@@ -10,6 +10,30 @@ from ._base import BaseNoise
 # A tiny slack so that rounding in Delta(rho) can only shrink a radius, never grow it.
 _SLACK = 1e-12
 
+#: Bits of the integer uniforms behind the torch Bernoulli keep-masks: keys are
+#: uniform on ``[0, 2**31)`` (``torch.randint`` over a power-of-two range is exact).
+_KEY_BITS = 31
+
+
+def keep_threshold(keep_prob, bits):
+    """Largest integer ``T`` with ``T / 2**bits <= keep_prob``: keep iff a key < ``T``.
+
+    With keys uniform on the integers ``[0, 2**bits)`` (or ``k * 2**-bits``
+    floats), ``P[key < T] = T / 2**bits`` exactly, never above ``keep_prob`` and
+    less than ``2**-bits`` below it, so ``Delta(rho) = 1 - (1 - keep_prob)^rho``
+    stays an upper bound on the true one. ``keep_prob * 2**bits`` is exact in
+    float64 (a power-of-two scaling), so is its floor.
+
+    Examples
+    --------
+    >>> from sksmooth.noise._subspace import keep_threshold
+    >>> keep_threshold(0.1, 24), int(0.1 * 2**24)  # 0.1 * 2**24 = 1677721.6
+    (1677721, 1677721)
+    >>> keep_threshold(0.5, 31) == 2**30
+    True
+    """
+    return int(np.floor(np.float64(keep_prob) * 2.0**bits))
+
 
 def _apply_mask(X, keep, fill_value):
     """``X`` where ``keep`` is True, ``fill_value`` elsewhere (numpy, or torch tensors)."""
@@ -53,6 +77,22 @@ class _MaskNoise(BaseNoise):
             rho = _largest_rho(0.5 * (p_lower - p_upper), self._survive())
         return np.where(np.isnan(p_lower) | np.isnan(p_upper), np.nan, np.maximum(rho, 0.0))
 
+    def worst_case_probability(self, p, radius):
+        """``max(0, p - Delta(floor(radius)))``: changing ``rho`` features moves any probability by at most ``Delta(rho)``.
+
+        Levine & Feizi (AAAI 2020), Theorem 1: draws that keep none of the
+        changed features give identical ablated inputs. The same rounding slack
+        as :meth:`radius`, so ``worst_case_probability(pA, rho) > 1/2`` exactly
+        when ``rho <= radius(pA, 1 - pA)``.
+        """
+        p = np.asarray(p, dtype=np.float64)
+        rho = np.floor(np.asarray(radius, dtype=np.float64))
+        survive = self._survive()
+        idx = np.clip(np.nan_to_num(rho, nan=0.0, posinf=survive.size), 0, survive.size)
+        padded = np.append(survive, 0.0)
+        delta = 1.0 - padded[idx.astype(np.intp)]
+        return np.clip(p - delta - _SLACK, 0.0, 1.0)
+
 
 class SubspaceNoise(_MaskNoise):
     """Random ablation: each draw keeps ``n_keep`` of the d features, the rest get ``fill_value``.
@@ -89,8 +129,12 @@ class SubspaceNoise(_MaskNoise):
     Notes
     -----
     The base model should be trained on ablated inputs (``noise_augment > 0``,
-    ideally several copies). A radius of 0 (``pA`` above 1/2 but changing one
-    feature could already flip the vote) is reported as an abstention.
+    ideally several copies). A radius of 0 with a class (``pA_lower`` above 1/2
+    but changing one feature could already flip the vote) is not an
+    abstention: the class is certified at ``x`` itself (the smoothed
+    classifier returns it there with probability at least ``1 - alpha``), just
+    not robust to any changed feature. The classifier abstains only where
+    ``pA_lower <= 1/2``.
 
     Examples
     --------
@@ -140,14 +184,33 @@ class SubspaceNoise(_MaskNoise):
         return keep
 
     def sample_torch(self, n_draws, n_features, generator, device, dtype):
-        """Boolean keep-masks with ``n_keep`` True per row, drawn on ``device``."""
+        """Boolean keep-masks with ``n_keep`` True per row, drawn on ``device``.
+
+        Each row keeps the features of its ``n_keep`` smallest i.i.d. uniform
+        keys. float32 keys can tie; a tie inside the kept or the dropped set
+        changes nothing, but one between the ``n_keep``-th and the next key
+        would let the sort order decide. Such rows get fresh keys until no tie
+        is left: given that event (symmetric in the features), the kept set is
+        exactly uniform over the ``C(d, k)`` subsets, since the keys are
+        exchangeable whatever their grid.
+        """
         import torch
 
         if self.n_keep > n_features:
             raise ValueError(f"n_keep={self.n_keep} exceeds n_features={n_features}.")
+        k = self.n_keep
+        if k == n_features:
+            return torch.ones((n_draws, n_features), dtype=torch.bool, device=device)
         keys = torch.rand((n_draws, n_features), generator=generator, device=device)
-        ranks = keys.argsort(dim=1).argsort(dim=1)
-        return ranks < self.n_keep
+        cut = _cut_values(keys, k)
+        tied = cut[:, 0] == cut[:, 1]
+        while bool(tied.any()):
+            rows = tied.nonzero().reshape(-1)
+            keys[rows] = torch.rand((rows.numel(), n_features), generator=generator,
+                                    device=device, dtype=keys.dtype)  # fmt: skip
+            cut[rows] = _cut_values(keys[rows], k)
+            tied = cut[:, 0] == cut[:, 1]
+        return keys <= cut[:, :1]
 
     def _survive(self):
         """``C(d - rho, k) / C(d, k)`` for ``rho = 0 .. d - k + 1`` (0 from ``d - k + 1`` on)."""
@@ -159,6 +222,11 @@ class SubspaceNoise(_MaskNoise):
         # C(d - rho, k) / C(d, k) = prod_{i < rho} (d - k - i) / (d - i)  (Levine & Feizi, Thm 1)
         ratios = (d - k - rho) / (d - rho)
         return np.concatenate([[1.0], np.cumprod(ratios)])
+
+
+def _cut_values(keys, k):
+    """The ``k``-th and ``(k + 1)``-th smallest key of each row, shape ``(n, 2)`` (torch)."""
+    return keys.topk(k + 1, dim=1, largest=False, sorted=True).values[:, k - 1 :]
 
 
 class BernoulliMaskNoise(_MaskNoise):
@@ -212,16 +280,30 @@ class BernoulliMaskNoise(_MaskNoise):
         return self
 
     def sample(self, n_draws, n_features, rng):
-        """Boolean keep-masks ``(n_draws, n_features)``, each entry True w.p. ``keep_prob``."""
-        return rng.random((n_draws, n_features)) < self.keep_prob
+        """Boolean keep-masks ``(n_draws, n_features)``, True w.p. at most ``keep_prob`` each.
+
+        numpy's uniforms are ``k * 2**-53``; comparing them with the threshold
+        ``keep_threshold(keep_prob, 53) * 2**-53`` keeps with probability
+        ``floor(keep_prob * 2**53) / 2**53 <= keep_prob`` exactly (comparing
+        with ``keep_prob`` itself would round up by up to ``2**-53``).
+        """
+        threshold = keep_threshold(self.keep_prob, 53) * 2.0**-53
+        return rng.random((n_draws, n_features)) < threshold
 
     def sample_torch(self, n_draws, n_features, generator, device, dtype):
-        """Boolean keep-masks, each entry True w.p. ``keep_prob``, drawn on ``device``."""
+        """Boolean keep-masks drawn on ``device``, each entry True w.p. at most ``keep_prob``.
+
+        A float32 uniform lives on a grid of ``2**-24`` (and a different one on
+        CUDA), so ``u < keep_prob`` keeps up to ``2**-24`` too often. The masks
+        compare integer keys uniform on ``[0, 2**31)`` with
+        :func:`keep_threshold`: ``P[keep] = floor(keep_prob * 2**31) / 2**31``
+        exactly, on every device.
+        """
         import torch
 
-        return torch.rand((n_draws, n_features), generator=generator, device=device) < (
-            self.keep_prob
-        )
+        keys = torch.randint(0, 2**_KEY_BITS, (n_draws, n_features), generator=generator,
+                             device=device, dtype=torch.int32)  # fmt: skip
+        return keys < keep_threshold(self.keep_prob, _KEY_BITS)
 
     def _survive(self):
         """``(1 - keep_prob)^rho`` for ``rho = 0 .. d``, then 0 (all d features changed)."""

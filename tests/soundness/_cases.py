@@ -184,7 +184,7 @@ def _certify_sequential(clf, X):
     """
     r = float(clf.noise_.radius(0.8, 0.2))
     y_pred = clf.predict_certified(X, radius=r)
-    certified = np.fromiter((p != clf.abstain_label for p in y_pred.tolist()), bool,
+    certified = np.fromiter((p != clf.abstain_label_ for p in y_pred.tolist()), bool,
                             count=len(y_pred))
     return y_pred, np.where(certified, r, 0.0)
 
@@ -213,6 +213,8 @@ class Path:
     fixed_radius : bool
         The path answers "certified at one radius r?" (sequential): its radius is
         r or 0, so the power check is the certified fraction only.
+    rtol : float
+        Closed forms: the relative gap allowed between the radius and the exact one.
     """
 
     params: dict
@@ -222,6 +224,8 @@ class Path:
     truth: Callable = None
     closed_form: bool = False
     fixed_radius: bool = False
+    #: Closed forms: largest relative gap allowed between the radius and the exact one.
+    rtol: float = 1e-9
 
 
 def _scaled_logistic(rule):
@@ -281,6 +285,40 @@ def _probit(rule):
     return ProbitRule(w=rule.w, b=rule.b, s=0.05 * float(np.linalg.norm(rule.w)))
 
 
+def _stump(rule):
+    from sklearn.tree import DecisionTreeClassifier
+
+    return DecisionTreeClassifier(max_depth=1)
+
+
+def _stump_rule(clf, rule):
+    """The fitted stump as the halfspace it is: its split feature against sklearn's boundary.
+
+    The stump predicts ``left`` where ``float32(x_f) <= t``, i.e. ``x_f < b`` for the
+    float32 rounding boundary ``b`` of ``t`` (checked against numpy's float32 cast in
+    tests/test_trees.py); under symmetric noise g = f and the exact radius is the margin.
+    """
+    from sksmooth._trees import split_boundary
+
+    assert clf.certification_ == "exact-tree", clf._exact_reason  # auto took the closed form
+    tree = clf.estimator_.tree_
+    b = float(split_boundary(tree.threshold[:1])[0][0])
+    left = clf.estimator_.classes_[np.argmax(tree.value[tree.children_left[0], 0])]
+    sign = 1.0 if left == 0 else -1.0
+    w = np.zeros(clf.n_features_in_)
+    w[tree.feature[0]] = sign
+    return HiddenLinearRule(w=w, b=-sign * b)
+
+
+def _product_linear(case):
+    """Linear cases under a product noise whose pairwise radius reaches the margin.
+
+    Uniform noise is left out: its radius ``scale (pA - pB)`` stops at ``scale``, below
+    the margin of far inputs (tests/test_trees.py checks that cap as its oracle).
+    """
+    return case.linear and isinstance(case.noise(), (GaussianNoise, LaplaceNoise))
+
+
 def _gaussian_linear(case):
     return case.linear and isinstance(case.noise(), (GaussianNoise, CorrelatedGaussianNoise))
 
@@ -296,6 +334,11 @@ PATHS = {
     "torch (skorch, float32 linear layer)": Path(
         {}, _certify_mc, applies=lambda case: case.linear and _torch_available(),
         base=_fixed_linear_net, truth=_float32_rule),
+    # The radius comes from pA, pB bounded to ~1e-12 (the CDF error allowance): near the
+    # split, where pA - pB is small, that moves it by up to ~5e-9 relative (measured).
+    "exact tree (auto, decision stump)": Path(
+        {}, _certify_mc, applies=_product_linear, base=_stump, truth=_stump_rule,
+        closed_form=True, rtol=1e-7),
     "soft vote (probit rule)": Path({"vote": "soft"}, _certify_mc, applies=_gaussian_linear,
                                     base=_probit),
 }
@@ -352,7 +395,7 @@ def run_certify_case(case, *, path="monte carlo CERTIFY", alpha=0.05, seeds=(0, 
         truth = rule if spec.truth is None else spec.truth(clf, rule)
         label_true, exact = case.exact(truth, noise, X)
         y_pred, radius = spec.certify(clf, X)
-        ok = y_pred != clf.abstain_label
+        ok = y_pred != clf.abstain_label_
         bad = ok & ((y_pred != label_true) | (radius > exact))
         points += X.shape[0]
         certified += int(ok.sum())
@@ -386,7 +429,7 @@ def run_predict_case(case, *, alpha=0.05, seeds=(0, 1, 2), n_samples=500, data_s
         clf = SmoothedClassifier(base, noise, n_samples=n_samples, alpha=alpha,
                                  noise_augment=0, random_state=seed).fit(X, label)
         y_pred = clf.predict_certified(X)
-        ok = y_pred != clf.abstain_label
+        ok = y_pred != clf.abstain_label_
         points += X.shape[0]
         answered += int(ok.sum())
         overclaims += int((ok & (y_pred != label)).sum())
@@ -440,7 +483,7 @@ def run_linear_attack_case(case, *, n_points=12, alpha=1e-5, n_samples=2000, see
     scale = noise_scale(clf.noise_)
     out = {"case": case.name, "attacks": 0, "inside_found": 0, "outside_found": 0,
            "outside_tried": 0, "candidates": 0, "confirmations": 0}
-    for i in np.flatnonzero(y_pred != clf.abstain_label):
+    for i in np.flatnonzero(y_pred != clf.abstain_label_):
         if noise.norm == "l0":
             # Integer radii: the certificate covers radius[i] changes; exact + 1 flips g.
             where_dist = (("inside", radius[i]), ("outside", exact[i] + 1))
@@ -473,7 +516,7 @@ def run_nonlinear_attack_case(name, *, n_points=12, alpha=1e-3, n_samples=2000, 
     y_pred, radius = clf.certify(X_test)
     out = {"case": name, "alpha": alpha, "attacks": 0, "certified": 0, "inside_found": 0,
            "candidates": 0, "confirmations": 0, "reach_found": 0, "ratios": []}
-    for i in np.flatnonzero(y_pred != clf.abstain_label):
+    for i in np.flatnonzero(y_pred != clf.abstain_label_):
         out["certified"] += 1
         inside = smoothed_attack(clf, X_test[i], y_pred[i], radius[i] * (1 - 1e-9), seed=int(i),
                                  n_draws=n_draws)
