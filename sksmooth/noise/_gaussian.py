@@ -213,7 +213,7 @@ class GaussianNoise(AdditiveNoise):
         >>> df = pd.DataFrame({"mass_g": [3000.0, 5000.0], "bill_mm": [40.0, 42.0],
         ...                    "island": ["Dream", "Biscoe"]})
         >>> GaussianNoise.from_data(df, 0.1, features=["mass_g", "bill_mm"])
-        GaussianNoise(features=['mass_g', 'bill_mm'], sigma=[100.0, 0.1])
+        GaussianNoise(sigma=[100.0, 0.1], features=['mass_g', 'bill_mm'])
         """
         if not (isinstance(fraction, Real) and np.isfinite(fraction) and fraction > 0):
             raise ValueError(f"fraction must be a finite number > 0; got {fraction!r}.")
