@@ -2,15 +2,25 @@
 
 The Monte Carlo engine adds noise to float64 rows. A pandas DataFrame with text
 or categorical columns (the palmer penguins' ``island`` and ``sex``) is handed
-to it as a float64 matrix in which every non-numeric column holds integer codes
-into a table of that column's values (NaN where missing); the noise never
-touches those columns (their draws are 0), so the codes come back exact and
-:meth:`FrameCodec.decode` rebuilds a frame with the original columns, values
-and dtypes for the base estimator (typically a Pipeline that imputes and
-one-hot encodes).
+to it as a float64 matrix in which every non-numeric column holds a code for
+each value (NaN where missing); the noise never touches those columns (their
+draws are 0), so the codes come back exact and :meth:`FrameCodec.decode`
+rebuilds a frame with the original columns, values and dtypes for the base
+estimator (typically a Pipeline that imputes and one-hot encodes).
+
+A value's code is a negative integer derived from a 48-bit hash of
+the value (exact in float64), not from its position in a table: so the code of
+a value never seen in fit is the same in every call, and so are the noise
+streams of its rows (which are keyed by the encoded row, DESIGN.md §4).
 """
 
+import hashlib
+import threading
+
 import numpy as np
+
+#: Codes are -(1 + h) with h a 48-bit hash: exact in float64, never a valid numeric code.
+_CODE_BITS = 48
 
 
 def _is_numeric(dtype):
@@ -26,15 +36,19 @@ def _is_missing(values):
     return np.asarray(pd.isna(values), dtype=bool)
 
 
+def _code(value):
+    """The float64 code of one non-missing value: -(1 + 48-bit BLAKE2b hash of its type and repr)."""
+    digest = hashlib.blake2b(f"{type(value).__name__}:{value!r}".encode(), digest_size=8).digest()
+    return -float(1 + (int.from_bytes(digest, "little") >> (64 - _CODE_BITS)))
+
+
 class FrameCodec:
     """Encodes a DataFrame's columns as float64 (non-numeric ones as codes) and decodes back.
 
     Parameters
     ----------
     frame : pandas.DataFrame
-        The training frame: fixes the columns, their dtypes and, for each
-        non-numeric column, the table of its values (sorted, so that codes do
-        not depend on row order).
+        The training frame: fixes the columns and their dtypes.
 
     Attributes
     ----------
@@ -49,12 +63,10 @@ class FrameCodec:
     >>> from sksmooth._frames import FrameCodec
     >>> df = pd.DataFrame({"mass": [3.5, None, 4.1], "island": ["Dream", "Biscoe", None]})
     >>> codec = FrameCodec(df)
-    >>> M, tables = codec.encode(df)
-    >>> M
-    array([[3.5, 1. ],
-           [nan, 0. ],
-           [4.1, nan]])
-    >>> codec.decode(M, tables)["island"].tolist()
+    >>> M = codec.encode(df)
+    >>> M[:, 0], bool(M[0, 1] < 0), bool(M[0, 1] != M[1, 1]), bool(M[2, 1] != M[2, 1])
+    (array([3.5, nan, 4.1]), True, True, True)
+    >>> codec.decode(M)["island"].tolist()
     ['Dream', 'Biscoe', nan]
     """
 
@@ -62,9 +74,18 @@ class FrameCodec:
         self.columns = list(frame.columns)
         self.dtypes = [frame[c].dtype for c in self.columns]
         self.numeric = np.array([_is_numeric(d) for d in self.dtypes], dtype=bool)
-        self.tables = {
-            j: self._table(frame.iloc[:, j]) for j in np.flatnonzero(~self.numeric).tolist()
-        }
+        self._values = {j: {} for j in np.flatnonzero(~self.numeric).tolist()}
+        self._lock = threading.Lock()
+        self.encode(frame)
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        del state["_lock"]
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
 
     @staticmethod
     def needed(X):
@@ -73,58 +94,55 @@ class FrameCodec:
             return False
         return any(not _is_numeric(dtype) for dtype in X.dtypes)
 
-    @staticmethod
-    def _table(column):
-        values = column[~_is_missing(column)].unique()
-        return np.array(sorted(values, key=lambda v: (type(v).__name__, str(v))), dtype=object)
-
     def text_columns(self):
         """Names of the non-numeric columns."""
         return [c for c, num in zip(self.columns, self.numeric) if not num]
 
     def encode(self, frame):
-        """Float64 matrix of ``frame`` and the value tables its codes refer to.
+        """Float64 matrix of ``frame``: numeric columns as numbers, the others as codes.
 
-        Values of a non-numeric column that the training frame did not have are
-        appended to that column's table for this call only (sorted, so that the
-        codes do not depend on row order); the fitted codec is not changed.
+        The values met are remembered for :meth:`decode` (a value's code does
+        not depend on when it is met, so this only fills a lookup table).
 
-        Returns
-        -------
-        matrix : ndarray of shape (n_rows, n_columns)
-        tables : dict
-            Column position -> object array of values, for :meth:`decode`.
+        Raises
+        ------
+        ValueError
+            If two different values of a column share a code (a 48-bit hash
+            collision: never silently decoded to the wrong value).
         """
         out = np.empty((frame.shape[0], len(self.columns)), dtype=np.float64)
-        tables = dict(self.tables)
-        for j, column in enumerate(self.columns):
+        for j in range(len(self.columns)):
             values = frame.iloc[:, j]
             if self.numeric[j]:
                 out[:, j] = values.to_numpy(dtype=np.float64, na_value=np.nan)
                 continue
-            table = tables[j]
             missing = _is_missing(values)
-            present = values[~missing]
-            lookup = {v: i for i, v in enumerate(table.tolist())}
-            new = [v for v in present.unique() if v not in lookup]
-            if new:
-                extra = sorted(new, key=lambda v: (type(v).__name__, str(v)))
-                table = np.concatenate([table, np.array(extra, dtype=object)])
-                tables[j] = table
-                lookup = {v: i for i, v in enumerate(table.tolist())}
             codes = np.full(values.shape[0], np.nan)
-            codes[~missing] = [lookup[v] for v in present.tolist()]
+            known = self._values[j]
+            present = values[~missing].tolist()
+            uniques = {}
+            for value in present:
+                if value not in uniques:
+                    uniques[value] = _code(value)
+            with self._lock:
+                for value, code in uniques.items():
+                    seen = known.setdefault(code, value)
+                    if seen != value:
+                        raise ValueError(
+                            f"Column {self.columns[j]!r}: the values {seen!r} and {value!r} "
+                            "share a code; rename one of them."
+                        )
+            codes[~missing] = [uniques[value] for value in present]
             out[:, j] = codes
-        return out, tables
+        return out
 
-    def decode(self, matrix, tables, noised=None):
+    def decode(self, matrix, noised=None):
         """The DataFrame of a matrix of (noisy) rows, in the original columns and dtypes.
 
         Parameters
         ----------
         matrix : ndarray of shape (n_rows, n_columns)
-        tables : dict
-            As returned by :meth:`encode` for these rows.
+            Rows :meth:`encode` made, with noise added to numeric columns only.
         noised : array-like of int, default=None
             Columns that carry noise: they stay float64 (an integer column with
             noise added is no longer integer). Other numeric columns get their
@@ -141,8 +159,9 @@ class FrameCodec:
                 data[column] = values if j in noised else _restore(values, dtype)
                 continue
             missing = np.isnan(values)
+            lookup = self._values[j]
             decoded = np.full(values.shape[0], np.nan, dtype=object)
-            decoded[~missing] = tables[j][values[~missing].astype(np.intp)]
+            decoded[~missing] = [lookup[code] for code in values[~missing].tolist()]
             data[column] = pd.array(decoded, dtype=dtype) if _keeps(dtype) else decoded
         return pd.DataFrame(data, columns=self.columns)
 
