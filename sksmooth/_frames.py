@@ -180,3 +180,80 @@ def _restore(values, dtype):
 def _keeps(dtype):
     """Whether values can be put back into ``dtype`` (string, category, bool); object stays."""
     return not (isinstance(dtype, np.dtype) and dtype.kind == "O")
+
+
+# ------------------------------------------------- the estimators' checks
+def validate_frame(estimator, codec, X, *, reset):
+    """Float64 codes of a frame for an estimator fitted (or being fitted) on text columns.
+
+    Checks the column names and count as ``validate_data`` does (setting
+    ``feature_names_in_`` and ``n_features_in_`` when ``reset``), that numeric
+    columns hold numbers and no infinity; missing values are allowed (they stay
+    missing under the noise, and the base estimator, e.g. a Pipeline with an
+    imputer, handles them).
+    """
+    from sklearn.utils.validation import validate_data
+
+    if not (hasattr(X, "columns") and hasattr(X, "iloc")):
+        raise ValueError(
+            f"{type(estimator).__name__} was fitted on a DataFrame with text columns "
+            f"{codec.text_columns()!r}; pass a DataFrame with the same columns, not "
+            f"{type(X).__name__}."
+        )
+    validate_data(estimator, X, reset=reset, skip_check_array=True)
+    try:
+        M = codec.encode(X)
+    except (TypeError, ValueError) as exc:
+        if "share a code" in str(exc):
+            raise
+        numeric = [c for c, n in zip(codec.columns, codec.numeric) if n]
+        raise ValueError(
+            f"Could not read X: {exc}. Numeric columns {numeric!r} must hold numbers (or "
+            "missing values)."
+        ) from exc
+    bad = np.isinf(M[:, codec.numeric]).any(axis=0)
+    if bad.any():
+        names = np.asarray(codec.columns, dtype=object)[codec.numeric][bad].tolist()
+        raise ValueError(f"Input X contains infinity in columns {names!r}; replace it.")
+    return M
+
+
+def check_target(M, y):
+    """``y`` as a 1-D array of the length of ``M``'s rows."""
+    from sklearn.utils.validation import check_consistent_length, column_or_1d
+
+    y = column_or_1d(y, warn=True)
+    check_consistent_length(M, y)
+    return y
+
+
+def check_noise(codec, noise, estimator):
+    """Raise a clear error unless the noise touches numeric columns only (and the base takes frames)."""
+    from ._torch import skorch_net
+    from .noise._features import AdditiveNoise
+
+    text = codec.text_columns()
+    numeric = [c for c, n in zip(codec.columns, codec.numeric) if n]
+    if skorch_net(estimator) is not None:
+        raise ValueError(
+            f"X has text columns {text!r}, which a skorch net cannot take; encode them first."
+        )
+    if not isinstance(noise, AdditiveNoise):
+        raise ValueError(
+            f"X has text columns {text!r}, and {type(noise).__name__} changes every column. "
+            "Use an additive noise (GaussianNoise, LaplaceNoise, UniformNoise) with "
+            f"features= naming numeric columns, e.g. features={numeric!r}."
+        )
+    if noise.features is None:
+        raise ValueError(
+            f"X has text columns {text!r}, which noise cannot be added to: pass "
+            f"features= naming the numeric columns to noise, e.g. "
+            f"{type(noise).__name__}(..., features={numeric!r})."
+        )
+    idx = noise.feature_indices(len(codec.columns))
+    wrong = [codec.columns[i] for i in idx.tolist() if not codec.numeric[i]]
+    if wrong:
+        raise ValueError(
+            f"features names text columns {wrong!r}; noise applies to numeric columns only "
+            f"({numeric!r})."
+        )
