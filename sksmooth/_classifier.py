@@ -28,7 +28,7 @@ from sklearn.utils.metadata_routing import (
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_method_params, check_is_fitted, validate_data
 
-from . import _random, _torch, _training, _trees, linear
+from . import _frames, _random, _torch, _training, _trees, linear
 from ._engine import count_votes, float32_exact, warn_unmoved_rows
 from ._stats import binom_test_half, clopper_pearson_lower, hoeffding_lower
 from ._warnings import InconsistentVersionWarning, SmoothingWarning
@@ -363,11 +363,7 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         -------
         self : object
         """
-        with _numeric_hint():
-            X, y = validate_data(
-                self, X, y, dtype=np.float64, ensure_all_finite=self._finite_policy(),
-                y_numeric=False,
-            )
+        X, y = self._validate_fit_data(X, y)
         check_classification_targets(y)
         self.classes_ = np.unique(y)
         if self.classes_.shape[0] < 2:
@@ -381,6 +377,8 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         names = getattr(self, "feature_names_in_", None)
         names = {} if names is None else {"feature_names": names}  # noises of the 1-arg protocol
         self.noise_ = clone(self._make_noise()).validate(X.shape[1], **names)
+        if self._codec is not None:
+            _frames.check_noise(self._codec, self.noise_, self._make_estimator())
         self._check_params(self._make_estimator(), self.noise_)
         self._warn_if_never_certifies()
 
@@ -494,7 +492,9 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
     #: Fitted private state every public method relies on (a model unpickled from a
     #: version without one of them must not silently change how it certifies).
-    _FITTED_STATE = ("_exact", "_exact_reason", "_out_dtype", "_base_labels", "abstain_label_")
+    _FITTED_STATE = (
+        "_exact", "_exact_reason", "_out_dtype", "_base_labels", "abstain_label_", "_codec",
+    )
 
     def _check_fitted(self):
         """Fitted, complete state and valid parameters: the check of every public method."""
@@ -546,7 +546,13 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
     # -------------------------------------------------------------- internals
     def _to_base_input(self, X):
-        """Give the base estimator a DataFrame with the fit-time column names, if any."""
+        """Give the base estimator a DataFrame with the fit-time column names, if any.
+
+        A frame fitted with text columns is rebuilt in its own columns and dtypes
+        (:class:`~sksmooth._frames.FrameCodec`).
+        """
+        if self._codec is not None:
+            return self._codec.decode(X, noised=self.noise_.feature_indices(X.shape[1]))
         names = getattr(self, "feature_names_in_", None)
         if names is None:
             return X
@@ -624,9 +630,23 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
     def _validate_X(self, X):
         self._check_fitted()
+        if self._codec is not None:
+            return _frames.validate_frame(self, self._codec, X, reset=False)
         with _numeric_hint():
             return validate_data(
                 self, X, reset=False, dtype=np.float64, ensure_all_finite=self._finite_policy()
+            )
+
+    def _validate_fit_data(self, X, y):
+        """Validated float64 ``X`` and ``y`` for fit; a frame with text columns gets a codec."""
+        self._codec = _frames.FrameCodec(X) if _frames.FrameCodec.needed(X) else None
+        if self._codec is not None:
+            X = _frames.validate_frame(self, self._codec, X, reset=True)
+            return X, _frames.check_target(X, y)
+        with _numeric_hint():
+            return validate_data(
+                self, X, y, dtype=np.float64, ensure_all_finite=self._finite_policy(),
+                y_numeric=False,
             )
 
     def _counts(self, X, keys, entropy, n_draws, purpose):
@@ -662,7 +682,7 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 batch_size=self.batch_size,
                 n_jobs=self.n_jobs,
                 progress=None if bar is None else bar.update,
-                dtype=np.float32 if float32_exact(self.estimator_) else np.float64,
+                dtype=np.float32 if self._codec is None and float32_exact(self.estimator_) else np.float64,
             )
         finally:
             if bar is not None:

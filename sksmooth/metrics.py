@@ -5,6 +5,8 @@ from sklearn.base import BaseEstimator
 from sklearn.metrics._scorer import _BaseScorer
 from sklearn.utils.validation import check_consistent_length, column_or_1d
 
+from ._pipeline import final_smoothed
+
 
 def _correct(y_true, y_pred, radius):
     y_true = column_or_1d(y_true)
@@ -94,23 +96,6 @@ _METRICS = {
 }
 
 
-def _final_smoothed(estimator, X):
-    """The estimator that certifies and ``X`` as it sees it: unwrap (nested) Pipelines."""
-    from sklearn.pipeline import Pipeline
-
-    while isinstance(estimator, Pipeline):
-        for _, step in estimator.steps[:-1]:
-            if step is not None and not (isinstance(step, str) and step == "passthrough"):
-                X = step.transform(X)
-        estimator = estimator.steps[-1][1]
-    if not callable(getattr(estimator, "certify", None)):
-        raise TypeError(
-            "A certified scorer needs a fitted SmoothedClassifier, or a Pipeline whose last "
-            f"step is one; got {type(estimator).__name__}, which has no certify method."
-        )
-    return estimator, X
-
-
 class _Certifier(BaseEstimator):
     """Adapter giving a Pipeline (or a SmoothedClassifier) a ``certify`` response method.
 
@@ -124,7 +109,7 @@ class _Certifier(BaseEstimator):
         self.estimator = estimator
 
     def certify(self, X):
-        smoothed, X = _final_smoothed(self.estimator, X)
+        smoothed, X = final_smoothed(self.estimator, X)
         return smoothed.certify(X)
 
 
@@ -146,7 +131,7 @@ class _CertifiedScorer(_BaseScorer):
     def _score(self, method_caller, estimator, X, y_true, **kwargs):
         if self._sequential:
             # "Certified at r?" only: the sequential test stops each input early.
-            smoothed, X = _final_smoothed(estimator, X)
+            smoothed, X = final_smoothed(estimator, X)
             y_pred = smoothed.predict_certified(X, radius=self._kwargs["at"])
             at = np.full(len(y_pred), self._kwargs["at"])
             return float(certified_accuracy(y_true, y_pred, at, at=self._kwargs["at"]))
@@ -350,7 +335,7 @@ class _CertifiedRegressionScorer:
     def __call__(self, estimator, X, y_true, sample_weight=None):
         if sample_weight is not None:
             raise ValueError("The certified regression scorer takes no sample_weight.")
-        smoothed, X = _final_smoothed(estimator, X)
+        smoothed, X = final_smoothed(estimator, X)
         _, lower, upper = smoothed.certify(X, radius=self.radius)
         if self.metric == "certified_coverage":
             return certified_coverage(y_true, lower, upper, tolerance=self.tolerance)

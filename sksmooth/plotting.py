@@ -6,7 +6,8 @@ never needs it (install it with ``pip install sksmooth[plot]``).
 
 import numpy as np
 
-from .metrics import _correct, _final_smoothed, certified_accuracy
+from ._pipeline import final_smoothed
+from .metrics import _correct, certified_accuracy
 
 
 def _check_matplotlib(caller):
@@ -232,7 +233,7 @@ class CertifiedAccuracyDisplay:
         display : CertifiedAccuracyDisplay
         """
         _check_matplotlib("CertifiedAccuracyDisplay.from_estimator")
-        smoothed, Xt = _final_smoothed(estimator, X)
+        smoothed, Xt = final_smoothed(estimator, X)
         y_pred, radius = smoothed.certify(Xt)
         if clean_accuracy is True:
             base = smoothed.predict_base(Xt)  # in the labels of y (estimator_ sees encoded ones)
@@ -403,7 +404,7 @@ class CertifiedBoundsDisplay:
         display : CertifiedBoundsDisplay
         """
         _check_matplotlib("CertifiedBoundsDisplay.from_estimator")
-        smoothed, Xt = _final_smoothed(estimator, X)
+        smoothed, Xt = final_smoothed(estimator, X)
         radii = np.linspace(0.0, 1.0, 11) if radii is None else np.asarray(radii, np.float64)
         lower, upper, y_pred = [], [], None
         for r in radii:

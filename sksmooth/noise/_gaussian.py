@@ -1,5 +1,6 @@
 """Gaussian noise, isotropic (l2 certificate) or per-feature (Mahalanobis certificate)."""
 
+import warnings
 from numbers import Real
 
 import numpy as np
@@ -151,6 +152,100 @@ class GaussianNoise(AdditiveNoise):
         if np.ndim(self.sigma) == 0:
             return radius
         return radius * float(np.min(self.sigma))
+
+    def feature_radius(self, radius):
+        """How far each noised feature may move alone inside the certified region.
+
+        For per-feature sigmas the certified set is the ellipsoid
+        ``{delta : ||delta / sigma||_2 < radius}``, so feature ``j`` alone may
+        move by ``radius * sigma[j]`` in its own units; for a single sigma, by
+        ``radius``.
+
+        Parameters
+        ----------
+        radius : array-like of shape (n_inputs,)
+            Radii :meth:`radius` returned (e.g. by ``certify``).
+
+        Returns
+        -------
+        feature_radius : ndarray of shape (n_inputs, n_noised) or (n_inputs, 1)
+            One column per noised feature, in the order of the columns; one
+            column shared by all features for a single sigma.
+
+        Examples
+        --------
+        >>> from sksmooth import GaussianNoise
+        >>> GaussianNoise(sigma=[0.5, 20.0]).feature_radius([1.0, 0.0])
+        array([[ 0.5, 20. ],
+               [ 0. ,  0. ]])
+        """
+        radius = np.asarray(radius, dtype=np.float64).reshape(-1, 1)
+        if np.ndim(self.sigma) == 0:
+            return radius  # an l2 radius is already in the features' units
+        return radius * np.atleast_1d(np.asarray(self.sigma, dtype=np.float64))[None, :]
+
+    @classmethod
+    def from_data(cls, X, fraction=0.1, *, features=None):
+        """Per-feature noise in the data's own units: ``sigma = fraction * std`` of each column.
+
+        The certificate is then a Mahalanobis radius: ``radius * sigma[j]`` is
+        how far column ``j`` alone may move (:meth:`feature_radius`), in that
+        column's units. Missing values are ignored when measuring the spread.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            The training data (or any sample of it).
+        fraction : float, default=0.1
+            Noise level as a fraction of each column's standard deviation.
+        features : array-like of int, bool or str, default=None
+            The columns to noise (names for a DataFrame); None: every column.
+
+        Returns
+        -------
+        noise : GaussianNoise
+            With one sigma per noised column and ``features=features``.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from sksmooth import GaussianNoise
+        >>> df = pd.DataFrame({"mass_g": [3000.0, 5000.0], "bill_mm": [40.0, 42.0],
+        ...                    "island": ["Dream", "Biscoe"]})
+        >>> GaussianNoise.from_data(df, 0.1, features=["mass_g", "bill_mm"])
+        GaussianNoise(sigma=[100.0, 0.1], features=['mass_g', 'bill_mm'])
+        """
+        if not (isinstance(fraction, Real) and np.isfinite(fraction) and fraction > 0):
+            raise ValueError(f"fraction must be a finite number > 0; got {fraction!r}.")
+        from ._features import resolve_features
+
+        names = list(X.columns) if hasattr(X, "columns") else None
+        n_features = len(names) if names is not None else np.shape(X)[1]
+        idx = resolve_features(features, n_features, names)
+        idx = np.arange(n_features) if idx is None else idx
+        if names is not None:
+            cols = X.iloc[:, idx]
+            try:
+                values = cols.to_numpy(dtype=np.float64, na_value=np.nan)
+            except (TypeError, ValueError) as exc:
+                raise ValueError(
+                    f"from_data measures numeric columns; {list(cols.columns)!r} includes a "
+                    "non-numeric one: pass features= naming the numeric columns."
+                ) from exc
+        else:
+            values = np.asarray(X, dtype=np.float64)[:, idx]
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            std = np.nanstd(values, axis=0)
+        bad = ~(np.isfinite(std) & (std > 0))
+        if bad.any():
+            which = [names[i] if names is not None else int(i) for i in idx[bad]]
+            raise ValueError(
+                f"Columns {which!r} have no spread (constant or all missing); leave them out of "
+                "features."
+            )
+        sigma = (fraction * std).tolist()
+        return cls(sigma=sigma, features=features)
 
     def _dual_norm(self, w):
         """``||w||_2`` (l2 radius) or ``||sigma * w||_2`` (Mahalanobis): Hoelder's dual norm."""
