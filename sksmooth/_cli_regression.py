@@ -213,9 +213,10 @@ def print_report(out, args, results, radii, norm, label, tolerance, tolerance_te
         for res in results:
             if res["cap"] is not None and r > res["cap"] or not np.isfinite(res["half_width"][k]):
                 cells.append(f"{'-':>{width}}{'-':>{width}}")
-            else:
-                cells.append(f"{res['coverage'][k]:>{width}.3f}"
-                             f"{res['half_width'][k]:>{width}.4g}")
+            else:  # a half-width of rounding error only (exact paths widen outward) shows 0
+                hw = res["half_width"][k]
+                hw = 0.0 if hw <= 1e-9 * tolerance else hw
+                cells.append(f"{res['coverage'][k]:>{width}.3f}{hw:>{width}.4g}")
         print(f"{r:<{first}.3f}" + "".join(cells), file=out)
     sampled = [res for res in results if not res["exact"]]
     if sampled:

@@ -90,9 +90,11 @@ def _build_parser():
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     cert = sub.add_parser(
         "certify",
-        help="train a smoothed classifier and certify the test rows",
+        help="train a smoothed classifier (or regressor) and certify the test rows",
         description="Train a smoothed classifier, certify held-out rows, and report "
-        "certified accuracy. Without --csv it uses scikit-learn's breast-cancer data. "
+        "certified accuracy; on a continuous --target (or --task regression) a smoothed "
+        "regressor, with certified coverage. Without --csv it uses scikit-learn's "
+        "breast-cancer data. "
         "Numeric columns are imputed (median) and standardized, so --sigma is in units "
         "of each column's standard deviation and radii are distances in standard "
         "deviations; text columns are one-hot encoded and get no noise.",

@@ -72,7 +72,7 @@ def test_default_run_writes_certificates_run_json_and_plot(tmp_path, capsys):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
     run = json.loads((tmp_path / "run.json").read_text())
-    assert run["sksmooth_version"] == __version__
+    assert run["sksmooth_version"] == __version__ and run["task"] == "classification"
     assert run["settings"]["n_samples"] == 300 and run["settings"]["estimator"] == "decision_tree"
     assert run["data"]["rows_read"] == 569 and run["data"]["test_rows"] == 114
     assert run["data"]["rows_dropped"] == 0 and run["data"]["imputed_total"] == 0
