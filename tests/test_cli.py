@@ -49,7 +49,6 @@ def _summary(out, label):
 def test_default_run_writes_certificates_run_json_and_plot(tmp_path, capsys):
     from sklearn.datasets import load_breast_cancer
 
-    # a tree is exact by default: sample it, as most bases are
     code = main(["certify", *FAST, "--estimator", "decision_tree", "--method", "monte_carlo",
                  "--output", str(tmp_path)])
     assert code == 0
@@ -519,7 +518,8 @@ def test_regression_monte_carlo_cap_and_radius(tmp_path, capsys, diabetes_csv):
     # the cap: lower bound Y_(k) with k >= 1 needs q >= 1 - (alpha/2)^(1/n), q = Phi(-r/sigma)
     caps = [s * normal.ppf((alpha / 2) ** (1 / n)) for s in sigmas]
     base = ["certify", "--csv", str(path), "--target", "target", "--task", "regression",
-            "--estimator", "decision_tree", *REG_FAST, "--sigma", "0.25", "0.5"]
+            "--estimator", "decision_tree", "--method", "monte_carlo", *REG_FAST,
+            "--sigma", "0.25", "0.5"]
     assert main([*base, "--percentile", "0.5"]) == 0
     out = capsys.readouterr().out
     header = next(line for line in out.splitlines() if line.startswith("decision_tree,"))
@@ -632,7 +632,8 @@ def test_task_forcing_on_mtcars(tmp_path, capsys):
      "--task regression needs a numeric target, but 'y' holds 'cat' on line 2"),
     (["--csv", "{cont}", "--target", "y", "--n-select", "20"],
      "--n-select applies to classification only"),
-    (["--csv", "{cont}", "--target", "y", "--method", "exact"], "--method exact: "),
+    (["--csv", "{cont}", "--target", "y", "--estimator", "knn", "--method", "exact"],
+     "--method exact: method='exact' needs a closed form"),
     (["--csv", "{flat}", "--target", "y", "--task", "regression"], "is constant on the training"),
     (["--percentile", "1"], "argument --percentile: must be a number strictly between 0 and 1"),
     (["--tolerance", "0"], "argument --tolerance: must be a finite number > 0"),
