@@ -154,6 +154,7 @@ class Dataset:
     dropped: dict = field(default_factory=dict)  # reason -> number of rows
     notes: list = field(default_factory=list)
     ignored: list = field(default_factory=list)  # columns not used as features, with why
+    task: str = "classification"  # or "regression": a continuous target
 
     @property
     def n_rows(self):
@@ -218,25 +219,40 @@ def _parse_column(name, cells, lines, decimal):
     return "text", text
 
 
-def _labels(name, cells, lines, source):
-    """Class labels: ints where every label is an integer, else the strings as written."""
-    values = [_to_float(c, ".") for c in cells]
-    if all(v is not None and math.isfinite(v) for v in values):
-        numbers = np.array(values)
-        distinct = np.unique(numbers)
-        integral = np.all(numbers == np.round(numbers))
-        if (not integral and distinct.size > 20) or (
-            distinct.size > 20 and distinct.size > 0.5 * numbers.size
-        ):
+def _looks_continuous(numbers):
+    """The rule that tells a continuous target from class labels: many distinct values."""
+    distinct = np.unique(numbers).size
+    integral = bool(np.all(numbers == np.round(numbers)))
+    return distinct > 20 and (not integral or distinct > 0.5 * numbers.size)
+
+
+def _target(name, cells, lines, task, decimal):
+    """``(y, task)``: class labels or continuous values, and the task they make.
+
+    ``task="auto"``: a numeric target that looks continuous (more than 20
+    distinct values, non-integer or on more than half of the rows) is a
+    regression target; anything else holds class labels (ints where every
+    label is an integer, else the strings as written). ``"classification"``
+    takes the labels as written; ``"regression"`` needs finite numbers.
+    """
+    values = [_to_float(c, decimal) for c in cells]
+    numeric = all(v is not None and math.isfinite(v) for v in values)
+    if task == "regression":
+        if not numeric:
+            i = next(i for i, v in enumerate(values) if v is None or not math.isfinite(v))
             raise UserError(
-                f"target {name!r} looks continuous ({distinct.size} distinct values in "
-                f"{numbers.size} rows, e.g. {cells[0]!r}): sksmooth certify certifies "
-                "classifiers, and certified regression is not available yet; choose a column "
-                "of class labels, or bin this one into classes"
+                f"--task regression needs a numeric target, but {name!r} holds {cells[i]!r} on "
+                f"line {lines[i]}; fix or empty that cell (rows with an empty target are "
+                "dropped), or use --task classification"
             )
-        if integral:
-            return numbers.astype(np.int64)
-    return np.array(cells, dtype=object).astype(str)
+        return np.array(values, dtype=np.float64), "regression"
+    if numeric:
+        numbers = np.array(values)
+        if task == "auto" and _looks_continuous(numbers):
+            return numbers, "regression"
+        if np.all(numbers == np.round(numbers)):
+            return numbers.astype(np.int64), "classification"
+    return np.array(cells, dtype=object).astype(str), "classification"
 
 
 def _row_numbers_column(values):
@@ -247,12 +263,14 @@ def _row_numbers_column(values):
     return bool(np.all(steps == 1) and values[0] in (0, 1))
 
 
-def make_dataset(raw, target, id_column=None, drop=(), decimal="."):
+def make_dataset(raw, target, id_column=None, drop=(), decimal=".", task="auto"):
     """Split a :class:`RawTable` into features, target and identifiers.
 
     Leading columns with an empty header (or pandas' "Unnamed: 0") are the index
     pandas writes: the first is the row identifier, none is a feature. Rows
-    whose target is missing are dropped and counted.
+    whose target is missing are dropped and counted. ``task`` ("auto",
+    "classification" or "regression") decides how the target is read (see
+    :func:`_target`); the dataset's ``task`` says what it became.
     """
     header, path = raw.header, raw.source
     names = list(header)
@@ -307,7 +325,7 @@ def make_dataset(raw, target, id_column=None, drop=(), decimal="."):
         raise UserError(f"target {target!r} is missing on every row of {path!r}")
     rows = [raw.rows[r] for r in keep_rows]
     lines = [raw.lines[r] for r in keep_rows]
-    y = _labels(target, [row[t] for row in rows], lines, path)
+    y, task = _target(target, [row[t] for row in rows], lines, task, decimal)
     if ids_at is None:
         ids = np.array([str(r + 1) for r in keep_rows], dtype=object)
     else:
@@ -341,7 +359,7 @@ def make_dataset(raw, target, id_column=None, drop=(), decimal="."):
     if not feature_names:
         raise UserError(f"{path!r} has no feature columns besides --target {target!r}")
     return Dataset(path, feature_names, kinds, columns, y, ids, id_source, len(raw.rows),
-                   dropped, notes, ignored)
+                   dropped, notes, ignored, task)
 
 
 class Encoder:

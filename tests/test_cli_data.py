@@ -72,3 +72,25 @@ def test_encoder_numeric_first_then_one_hot(tmp_path):
     described = {f["name"]: f for f in enc.describe(data, train, [0.5], True)}
     assert described["a"]["noise_scale_in_column_units"]["0.5"] == pytest.approx(0.5 * a.std())
     assert described["c"]["one_hot_categories"] == ["blue", "red"]
+
+
+def test_target_task_auto_regression_and_forced(tmp_path):
+    values = [f"{1.5 * i + 0.25:.2f}" for i in range(30)]
+    text = "a,y\n" + "".join(f"{i},{v}\n" for i, v in enumerate(values)) + "30,\n"
+    raw = _table(tmp_path, text)
+    data = make_dataset(raw, "y")  # 30 distinct non-integers: continuous
+    assert data.task == "regression" and data.y.dtype == np.float64
+    np.testing.assert_array_equal(data.y, [float(v) for v in values])
+    assert data.dropped == {"missing target": 1}
+    forced = make_dataset(raw, "y", task="classification")
+    assert forced.task == "classification" and forced.y.tolist() == values  # labels as written
+    few = _table(tmp_path, "a,y\n1,0.5\n2,1.5\n3,0.5\n")
+    assert make_dataset(few, "y").task == "classification"  # 2 distinct values: classes
+    reg = make_dataset(few, "y", task="regression")
+    assert reg.task == "regression" and reg.y.tolist() == [0.5, 1.5, 0.5]
+    comma = _table(tmp_path, "a;y\n1;0,5\n2;1,5\n", sep=";")
+    assert make_dataset(comma, "y", decimal=",", task="regression").y.tolist() == [0.5, 1.5]
+    words = _table(tmp_path, "a,y\n1,cat\n2,dog\n")
+    with pytest.raises(UserError, match="--task regression needs a numeric target, but 'y' "
+                                        "holds 'cat' on line 2"):
+        make_dataset(words, "y", task="regression")
