@@ -278,12 +278,13 @@ def count_votes(
     overlap = n_groups < n_cpus
     # Each job's base model gets its share of the cores for its own BLAS / OpenMP threads
     # (a logistic regression's matrix product, a histogram booster): k jobs each starting
-    # as many threads as cores would oversubscribe them k times over. Process backends
-    # (loky) limit their workers themselves; this sets this process's pools for the call.
-    with threadpool_limits(limits=max(1, n_cpus // n_groups)):
+    # as many threads as cores would oversubscribe them k times over. BLAS pools are
+    # process-wide (set here for the call); OpenMP's is per thread (set in each job).
+    share = max(1, n_cpus // n_groups)
+    with threadpool_limits(limits=share, user_api="blas"):
         parts = Parallel(n_jobs=n_jobs, prefer="threads")(
-            delayed(_count_group)(
-                vote, X[lo:hi], noise, n_draws, seeds[lo:hi], n_classes, batch, dtype,
+            delayed(_count_job)(
+                share, vote, X[lo:hi], noise, n_draws, seeds[lo:hi], n_classes, batch, dtype,
                 overlap=overlap, reduction=reduction,
             )
             for lo, hi in zip(bounds[:-1], bounds[1:])
@@ -472,6 +473,12 @@ class _Outputs:
 
     def result(self):
         return self.values
+
+
+def _count_job(n_threads, *args, **kwargs):
+    """:func:`_count_group` in a job, with at most ``n_threads`` OpenMP threads for its model."""
+    with threadpool_limits(limits=n_threads, user_api="openmp"):
+        return _count_group(*args, **kwargs)
 
 
 def _count_group(vote, X, noise, n_draws, seeds, n_classes, batch, dtype, progress=None,
