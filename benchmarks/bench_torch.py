@@ -31,6 +31,7 @@ Usage::
 """
 
 import argparse
+import os
 import time
 
 import numpy as np
@@ -210,7 +211,8 @@ def main():
     desc = torch.cuda.get_device_name(device) if device.type == "cuda" else (
         f"CPU, {torch.get_num_threads()} torch threads (all runs)")
     print(f"device: {desc}; torch {torch.__version__}; sigma={SIGMA}, n={args.n_samples}, "
-          f"n0={args.n_select}, {args.n_inputs} inputs, best of {args.repeats}")
+          f"n0={args.n_select}, {args.n_inputs} inputs, best of {args.repeats}, "
+          f"load average {os.getloadavg()[0]:.1f}")
     models = {"mlp": MLP, "cnn": SmallCNN}
     for name in args.models.split(","):
         bench(name, models[name], device, args)
