@@ -144,7 +144,7 @@ def main(argv=None):
         f"# {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
         f"{platform.python_version()}, breast cancer: {N_INPUTS} inputs x {X.shape[1]} "
         f"features, sigma={SIGMA}, alpha={ALPHA}, n_select={N_SELECT}, floor chunks={batches}, "
-        f"best of {repeat}"
+        f"best of {repeat}, load average {os.getloadavg()[0]:.1f}"
     )
     header = (
         f"{'model':<9} {'n':>7} {'floor s':>8} {'certify s':>9} {'cert/floor':>10} "

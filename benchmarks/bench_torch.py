@@ -1,39 +1,50 @@
-"""Throughput of the torch path: certify vs the bare forward pass of the same module.
+"""Throughput of the torch path: certify vs the bare forward pass vs a Cohen et al.-style loop.
 
 On the device present (CUDA if available, else the CPU; ``--device`` to choose),
-for each model this prints the noisy rows per second of
+for each model this prints, measured alternately in one process (best of
+``--repeats`` runs, the same torch thread count for all), the noisy rows per
+second of
 
-* ``certify``: ``SmoothedClassifier(FrozenEstimator(net)).certify`` on
-  ``--n-inputs`` inputs, i.e. ``n_inputs * (n_samples + n_select)`` noisy rows
+* ``forward@B``: the module alone, eval mode under ``no_grad``, on the same
+  number of rows certify evaluates, in batches of ``B`` rows of a fixed input
+  tensor already on the device (no noise, no counting), for every ``B`` in
+  ``--batches``; ``forward best`` is the fastest of them: the floor certify
+  can reach;
+* ``certify auto``: ``SmoothedClassifier(FrozenEstimator(net)).certify`` on
+  ``--n-inputs`` inputs with ``batch_size=None`` (the engine tunes the batch
+  by throughput), i.e. ``n_inputs * (n_samples + n_select)`` noisy rows
   (noise drawn on the device, forward, argmax, bincount, counts to the host,
-  Clopper-Pearson bounds);
-* ``forward``: the same module called in eval mode under ``no_grad`` on the
-  same number of rows in batches of the same size, on a fixed input tensor
-  already on the device (no noise, no counting) — the floor certify can reach;
+  Clopper-Pearson bounds), and the batch size the tuner settled on;
+* ``certify@B``: the same with ``batch_size=B`` for the forward's best ``B``
+  and for the old default (:func:`sksmooth._torch.auto_batch_size`);
+* ``cohen``: a reference loop written from Cohen et al. (ICML 2019), Algorithm
+  CERTIFY, as their code does it: for each input, ``n0`` then ``n`` noisy
+  copies in batches of ``--cohen-batch`` rows (``x.repeat`` + ``randn_like *
+  sigma``), argmax, counts per class, then the Clopper-Pearson bound;
 
-and their ratio (target: certify >= 0.80 of forward). Each figure is the best of
-``--repeats`` runs, the two measured alternately in the same process. On the
-CPU the ratio is also given in process CPU time (``cpu ratio``), which a machine
-shared with other jobs disturbs less than wall-clock time, and as the
-``fwd share``: the share of certify's own wall time spent inside the module's
-forward (timed by forward hooks during the same certify runs), i.e. the ratio
-certify would reach if its forward passes ran as fast as the bare ones.
+and the ratios ``forward best / certify auto`` (target <= 1.25) and
+``cohen / certify auto`` (> 1: sksmooth faster).
 
 Usage::
 
-    python benchmarks/bench_torch.py [--device cpu] [--n-inputs 50] [--n-samples 10000]
+    python benchmarks/bench_torch.py [--device cpu] [--n-inputs 20] [--n-samples 10000]
 """
 
 import argparse
+import os
 import time
 
 import numpy as np
 import torch
+from scipy.stats import beta, norm
 from skorch import NeuralNetClassifier
 from sklearn.frozen import FrozenEstimator
 from torch import nn
 
 from sksmooth import GaussianNoise, SmoothedClassifier
+from sksmooth._torch import auto_batch_size, batch_tuner
+
+SIGMA, ALPHA = 0.25, 0.001
 
 
 class MLP(nn.Module):
@@ -67,85 +78,141 @@ def sync(device):
         torch.cuda.synchronize(device)
 
 
+def cohen_certify(module, X, n0, n, batch, device, n_classes=10):
+    """Cohen et al.'s CERTIFY, written from the paper: per input, batches of noisy copies."""
+
+    def counts(x, num):
+        out = torch.zeros(n_classes, dtype=torch.long, device=device)
+        left = num
+        while left:
+            size = min(batch, left)
+            left -= size
+            copies = x.repeat(size, 1)
+            noisy = copies + torch.randn_like(copies) * SIGMA
+            out += torch.bincount(module(noisy).argmax(1), minlength=n_classes)
+        return out.cpu().numpy()
+
+    pred, radius = np.empty(len(X), dtype=int), np.zeros(len(X))
+    X_dev = torch.as_tensor(X, dtype=torch.float32, device=device)
+    with torch.no_grad():
+        for i in range(len(X)):
+            c_a = int(counts(X_dev[i : i + 1], n0).argmax())
+            n_a = int(counts(X_dev[i : i + 1], n)[c_a])
+            p_lower = beta.ppf(ALPHA, n_a, n - n_a + 1) if n_a else 0.0  # one-sided CP
+            pred[i] = c_a if p_lower > 0.5 else -1
+            radius[i] = SIGMA * norm.ppf(p_lower) if p_lower > 0.5 else 0.0
+    return pred, radius
+
+
 def bench(name, module_cls, device, args):
     torch.manual_seed(0)
     net = NeuralNetClassifier(module_cls, device=str(device), verbose=0).initialize()
     rng = np.random.default_rng(0)
     X = rng.random((args.n_inputs, 64))
     y = np.arange(args.n_inputs) % 10
-    clf = SmoothedClassifier(FrozenEstimator(net), GaussianNoise(0.25), n_samples=args.n_samples,
-                             n_select=args.n_select, batch_size=args.batch_size,
-                             random_state=0).fit(X, y)
     rows = args.n_inputs * (args.n_samples + args.n_select)
     module = net.module_.eval()
-    buf = torch.rand((args.batch_size, 64), device=device)
-    n_full, last = divmod(rows, args.batch_size)
 
-    def forward():
-        with torch.no_grad():
-            for _ in range(n_full):
-                module(buf)
-            if last:
-                module(buf[:last])
+    def smoothed(batch_size):
+        return SmoothedClassifier(
+            FrozenEstimator(net), GaussianNoise(SIGMA), n_samples=args.n_samples,
+            n_select=args.n_select, batch_size=batch_size, random_state=0,
+        ).fit(X, y)
+
+    def forward(batch):
+        buf = torch.rand((batch, 64), device=device)
+        n_full, last = divmod(rows, batch)
+
+        def run():
+            with torch.no_grad():
+                for _ in range(n_full):
+                    module(buf)
+                if last:
+                    module(buf[:last])
+            sync(device)
+
+        return run
+
+    def certify(clf):
+        def run():
+            clf.certify(X)
+            sync(device)
+        return run
+
+    def cohen():
+        cohen_certify(module, X, args.n_select, args.n_samples, args.cohen_batch, device)
         sync(device)
 
-    def certify():
-        clf.certify(X)
-        sync(device)
+    settled = []
+    tuner_cls = type(batch_tuner(64, None))
+    record = tuner_cls.record
 
-    inside = [0.0, None]  # forward time accumulated by the hooks; start of the current call
+    def spy(self, rows_, seconds):  # which size the tuner settles on (benchmark only)
+        record(self, rows_, seconds)
+        if self.settled and self.cap > self.first:
+            settled.append(self.size)
 
-    def pre_hook(module, inputs):
-        inside[1] = time.perf_counter()
-
-    def post_hook(module, inputs, output):
-        inside[0] += time.perf_counter() - inside[1]
-
-    clf.certify(X[:2])  # warm-up
-    forward()
-    best = {"certify": np.inf, "forward": np.inf}
-    cpu = {"certify": np.inf, "forward": np.inf}
-    share = 0.0
-    for _ in range(args.repeats):
-        for key, fn in (("certify", certify), ("forward", forward)):
-            hooks = []
-            if key == "certify" and device.type == "cpu":
-                inside[0] = 0.0
-                hooks = [module.register_forward_pre_hook(pre_hook),
-                         module.register_forward_hook(post_hook)]
-            t0, c0 = time.perf_counter(), time.process_time()
+    runs = {f"forward@{b}": forward(b) for b in args.batches}
+    runs["certify auto"] = certify(smoothed(None))
+    runs["cohen"] = cohen
+    best = {key: np.inf for key in runs}
+    for key, fn in runs.items():  # warm-up
+        if key != "cohen":
             fn()
-            wall = time.perf_counter() - t0
-            best[key] = min(best[key], wall)
-            cpu[key] = min(cpu[key], time.process_time() - c0)
-            if hooks:
-                share = max(share, inside[0] / wall)
-                for hook in hooks:
-                    hook.remove()
-    rate_c, rate_f = rows / best["certify"], rows / best["forward"]
-    cpu_ratio = (f"{cpu['forward'] / cpu['certify']:>10.2f}{share:>10.2f}"
-                 if device.type == "cpu" else "")
-    print(f"{name:<6} {rows:>9d} {args.batch_size:>6d} {rate_c:>14,.0f} {rate_f:>14,.0f} "
-          f"{rate_c / rate_f:>6.2f}{cpu_ratio}")
+    tuner_cls.record = spy
+    try:
+        for _ in range(args.repeats):
+            for key, fn in runs.items():
+                t0 = time.perf_counter()
+                fn()
+                best[key] = min(best[key], time.perf_counter() - t0)
+    finally:
+        tuner_cls.record = record
+    fwd = {b: best[f"forward@{b}"] for b in args.batches}
+    b_best = min(fwd, key=fwd.get)
+    # certify at fixed batches: the forward's best and the old default (the cap)
+    fixed = {f"certify@{b}": certify(smoothed(b)) for b in dict.fromkeys((b_best, auto_batch_size(64)))}
+    for key, fn in fixed.items():
+        fn()
+        best[key] = np.inf
+        for _ in range(args.repeats):
+            t0 = time.perf_counter()
+            fn()
+            best[key] = min(best[key], time.perf_counter() - t0)
+    print(f"\n{name}: {rows:,} noisy rows; tuner settled on "
+          f"{sorted(set(settled)) or '-'} rows")
+    for key in list(runs) + list(fixed):
+        print(f"  {key:<16} {rows / best[key]:>12,.0f} rows/s  {best[key]:>7.3f} s")
+    auto = best["certify auto"]
+    print(f"  forward best (@{b_best}) / certify auto: time ratio "
+          f"{auto / fwd[b_best]:.2f} (target <= 1.25)")
+    print(f"  cohen / certify auto: {best['cohen'] / auto:.2f} (> 1: sksmooth faster)")
+    old = best[f"certify@{auto_batch_size(64)}"]
+    print(f"  certify@{auto_batch_size(64)} (old default) / certify auto: {old / auto:.2f}")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    parser.add_argument("--n-inputs", type=int, default=50)
+    parser.add_argument("--n-inputs", type=int, default=20)
     parser.add_argument("--n-samples", type=int, default=10_000)
     parser.add_argument("--n-select", type=int, default=100)
-    parser.add_argument("--batch-size", type=int, default=16384)
+    parser.add_argument("--batches", type=int, nargs="+",
+                        default=[256, 512, 1024, 2048, 4096, 16384, 32768])
+    parser.add_argument("--cohen-batch", type=int, default=1000,
+                        help="Cohen et al.'s code uses --batch 1000 on ImageNet/CIFAR")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads")
     parser.add_argument("--models", default="mlp,cnn")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     desc = torch.cuda.get_device_name(device) if device.type == "cuda" else (
-        f"CPU, {torch.get_num_threads()} torch threads")
-    print(f"device: {desc}; torch {torch.__version__}")
-    print(f"{'model':<6} {'rows':>9} {'batch':>6} {'certify rows/s':>14} {'forward rows/s':>14} "
-          f"{'ratio':>6}"
-          + (f"{'cpu ratio':>10}{'fwd share':>10}" if device.type == "cpu" else ""))
+        f"CPU, {torch.get_num_threads()} torch threads (all runs)")
+    print(f"device: {desc}; torch {torch.__version__}; sigma={SIGMA}, n={args.n_samples}, "
+          f"n0={args.n_select}, {args.n_inputs} inputs, best of {args.repeats}, "
+          f"load average {os.getloadavg()[0]:.1f}")
     models = {"mlp": MLP, "cnn": SmallCNN}
     for name in args.models.split(","):
         bench(name, models[name], device, args)

@@ -219,6 +219,27 @@ def test_batch_tuner_keeps_the_faster_of_small_and_large_and_respects_the_user()
     assert size == first
 
 
+def test_batch_tuner_finds_an_interior_best_and_stops_climbing_past_it():
+    from sksmooth._engine import _BatchTuner
+
+    # A torch MLP on a CPU: per-call overhead, then a cache cliff above 1,024 rows.
+    def per_row(size):
+        return 1e-4 / size + (1e-6 if size <= 1024 else 2.4e-6)
+
+    tuner = _BatchTuner(64, None, sizes=(256, 32768))
+    assert tuner.ladder == [256 * 2**k for k in range(8)]
+    timed = []
+    while not tuner.settled:
+        size = tuner.size
+        timed.append(size)
+        tuner.record(size, size * per_row(size))
+        tuner.record(size, size * per_row(size))
+    assert tuner.size == 1024
+    assert timed == [256, 512, 1024, 2048]  # stopped at the first size >10% slower
+    assert _BatchTuner(64, None, sizes=(4096, 1000)).ladder == [1000]  # first capped
+    assert _BatchTuner(64, 77, sizes=(256, 32768)).size == 77  # the user's size is kept
+
+
 def _peak_traced(call):
     import tracemalloc
 
@@ -290,3 +311,29 @@ def test_auto_batches_bound_memory_for_many_classes(vote):
                              random_state=0).fit(X, np.arange(4 * K) % K)
     peak = _peak_traced(lambda: clf.predict_proba(X[:1]))
     assert peak < _AUTO_BOUND, f"peak {peak / 2**20:.0f} MiB"
+
+
+def test_each_job_gets_its_share_of_the_blas_and_openmp_threads():
+    import os
+
+    from threadpoolctl import threadpool_info
+
+    def pools():
+        return {(p["user_api"], p["prefix"]): p["num_threads"] for p in threadpool_info()}
+
+    before = pools()
+    if not before:
+        pytest.skip("no BLAS or OpenMP thread pool loaded")
+    seen = []
+
+    def vote(Z):
+        seen.append(pools())
+        return _vote(Z)
+
+    X = np.random.default_rng(3).normal(size=(4, 2))
+    seeds = row_seeds(row_keys(X), 42, ESTIMATE)
+    counts = count_votes(vote, X, GaussianNoise(1.0), 300, seeds, 3, n_jobs=2)
+    np.testing.assert_array_equal(counts, _counts(X, n_draws=300))
+    share = max(1, (os.cpu_count() or 1) // 2)
+    assert seen and all(n <= share for inside in seen for n in inside.values())
+    assert pools() == before  # restored after the call

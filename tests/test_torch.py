@@ -185,6 +185,32 @@ def test_counts_do_not_depend_on_batch_size_or_row_order(fitted):
     np.testing.assert_array_equal(clf.predict_proba(rows[::-1]), base[::-1])
 
 
+def test_torch_batch_tuner_ladder_runs_from_64_kib_of_rows_to_the_cap():
+    from sksmooth._torch import auto_batch_size, batch_tuner
+
+    tuner = batch_tuner(64, None)
+    assert (tuner.first, tuner.cap) == (256, auto_batch_size(64)) == (256, 32768)
+    assert batch_tuner(10**6, None).ladder == [64 * 2**k for k in range(5)]  # cap 1,024 rows
+    assert batch_tuner(64, 500).settled and batch_tuner(64, 500).size == 500
+
+
+def test_tuned_batch_gives_the_counts_of_any_fixed_batch(fitted):
+    from sksmooth import _random
+    from sksmooth._torch import count_votes
+
+    clf, X, _ = fitted
+    rows = X[:3]
+    net = clf.estimator_
+    seeds = _random.RowSeeds(_random.row_keys(rows), 0, (1,))
+    # 3 inputs x 9,000 draws: the tuner times 256, 512, ... rows (more than one size).
+    k = len(clf.classes_)
+    auto = count_votes(net, rows, clf.noise_, 9000, seeds, k, batch_size=None)
+    for batch in (256, 1000, 4096):
+        fixed = count_votes(net, rows, clf.noise_, 9000, seeds, k, batch_size=batch)
+        np.testing.assert_array_equal(auto, fixed)
+    assert auto.sum(axis=1).tolist() == [9000] * 3
+
+
 def clone_with(clf, **params):
     """The fitted ``clf`` with other parameters (no refit), as a shallow copy."""
     import copy
