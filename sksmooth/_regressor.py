@@ -100,7 +100,12 @@ class SmoothedRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         affine steps ending in one) under noise with
         :meth:`~sksmooth.BaseNoise.dual_norm`, for the median (every
         percentile under Gaussian noise): exact, deterministic, no ``alpha``.
-        Trees are sampled (their exact path is not wired in yet). A skorch
+        A ``DecisionTreeRegressor`` / ``ExtraTreeRegressor`` (or a Pipeline
+        of per-feature increasing scalers ending in one) under product noise
+        (Gaussian, Laplace, uniform), every percentile: its output law is
+        discrete with exact leaf probabilities, so the percentile and its
+        bounds are exact too. Forests are sampled (their output mixes leaves
+        across trees: no cheap exact law). See :attr:`certification_`. A skorch
         ``NeuralNetRegressor`` is fed float32 rows (and ``y`` as a column);
         its noise is drawn on the host, not on its device.
     batch_size : int, default=None
@@ -124,6 +129,9 @@ class SmoothedRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Only when ``X`` had string column names.
+    certification_ : str
+        The path :meth:`predict` and :meth:`certify` take: ``"exact-linear"``,
+        ``"exact-tree"`` or ``"monte_carlo"``.
 
     See Also
     --------
@@ -161,6 +169,8 @@ class SmoothedRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
     >>> y_pred, lower, upper = reg.certify(X[400:403], radius=0.1)
     >>> bool((lower <= y_pred).all() and (y_pred <= upper).all())
     True
+    >>> reg.certification_
+    'exact-tree'
     """
 
     _parameter_constraints = {
@@ -310,6 +320,21 @@ class SmoothedRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
             lambda: self.estimator_.predict(self._to_base_input(probe)),
         )
         return self
+
+    @property
+    def certification_(self):
+        """The path :meth:`certify` takes: a closed form's name, or ``"monte_carlo"``.
+
+        ``"exact-linear"`` (a linear regressor), ``"exact-tree"`` (a decision
+        tree regressor under product noise, user guide "Certified regression"),
+        or ``"monte_carlo"`` where no closed form applies (also for a
+        percentile the closed form does not know), or ``method="monte_carlo"``.
+        """
+        exact = self._check_method()
+        if exact is None or exact.percentile(np.zeros((0, self.n_features_in_)),
+                                             self.percentile) is None:
+            return "monte_carlo"
+        return exact.kind
 
     # -------------------------------------------------------------- internals
     def _to_base_input(self, X):
