@@ -955,10 +955,10 @@ def _evaluate_steps(trees, table, X):
 _TREE_REGRESSORS = (DecisionTreeRegressor, ExtraTreeRegressor)
 _FOREST_REGRESSORS = (RandomForestRegressor, ExtraTreesRegressor)
 
-#: Absolute allowance on a computed worst-case probability W (scipy's ndtr / ndtri,
-#: exp and the subtractions ``1 - p`` err by a few ulps of 1; measured against
-#: mpmath in tests/test_regressor_trees.py well below it).
-_W_SLACK = 1e-12
+#: Relative allowance on the computed levels ``W(p, r)`` and ``W(1 - p, r)`` (scipy's
+#: ndtr / ndtri, exp, and ``1 - p``; measured against mpmath within 1e-11 in
+#: tests/test_regressor_trees.py).
+_W_REL = 1e-9
 
 
 def exact_tree_regression(estimator, noise, X_probe, predict_probe):
@@ -1020,19 +1020,24 @@ class ExactTreeRegression:
     (bounded from both sides, :class:`_Leaves`). With ``u_1 < ... < u_K`` the
     distinct leaf values (equal values pooled) and ``F_x(u) = sum_{v_l <= u}
     P_l(x)``, the smoothed ``p``-th percentile is ``q(x) = min{u_k : F_x(u_k)
-    >= p}``. For ``||delta|| <= r`` apply the Neyman-Pearson function ``W`` of
-    the noise (Cohen et al. 2019, Lemma 3; Chiang et al. 2020, Theorem 1) to
-    the set ``{z : f(z) <= u_k}``: ``W(F_x(u_k), r) <= F_{x+delta}(u_k) <= 1 -
-    W(1 - F_x(u_k), r)``. The output at ``x + delta`` still takes leaf values
-    only, so ``q(x + delta)`` lies in ``[lower, upper]`` with
+    >= p}``. Let ``W`` be the noise's Neyman-Pearson lower function (Cohen et
+    al. 2019, Lemma 3; Chiang et al. 2020, Theorem 1) and ``||delta|| <= r``.
+    Apply it from ``x + delta`` back to ``x`` (a shift of norm ``<= r``) on
+    the sets ``A_k = {z : f(z) <= u_k}`` and their complements:
 
-    * ``upper = min{u_k : W(F_lo(u_k), r) >= p}``,
-    * ``lower = min{u_k : 1 - W(1 - F_hi(u_k), r) >= p}``,
+    * ``F_x(u_k) >= W(F_{x+delta}(u_k), r)``, so ``F_x(u_k) < W(p, r)``
+      implies ``F_{x+delta}(u_k) < p``: ``lower = min{u_k : F_hi(u_k) >=
+      W(p, r)}``;
+    * ``1 - F_x(u_k) >= W(1 - F_{x+delta}(u_k), r)``, so ``F_x(u_k) > 1 -
+      W(1 - p, r)`` implies ``F_{x+delta}(u_k) >= p``: ``upper = min{u_k :
+      F_lo(u_k) > 1 - W(1 - p, r)}``;
 
-    ``F_lo <= F_x <= F_hi`` the outward-rounded CDF bounds, and ``W`` allowed
-    an absolute error ``_W_SLACK`` on the conservative side. At ``u_K``
-    ``F = 1`` everywhere, so both bounds lie within the tree's range: they are
-    never infinite.
+    ``F_lo <= F_x <= F_hi`` the outward-rounded CDF bounds. The levels are
+    Chiang et al.'s ``p_low``, ``p_up`` (the Monte Carlo path's), rounded
+    outward by ``_W_REL``; ``W`` is evaluated at ``p`` only (at ``F`` near 1
+    it is ill-conditioned). The output at ``x + delta`` takes leaf values
+    only, so ``q(x + delta)`` lies in ``[lower, upper]``; at ``u_K`` ``F = 1``
+    everywhere, so both bounds lie in the tree's range, never infinite.
     """
 
     kind = "exact-tree"
@@ -1099,15 +1104,21 @@ class ExactTreeRegression:
         # Where F_x is within its rounding of p (p at a CDF step) the smaller candidate.
         return self._first(F_hi >= p)
 
-    def _bounds(self, F_lo, F_hi, p, radius):
+    def _levels(self, p, radius):
+        """``(p_low, p_up)`` rounded outward: ``W(p, r)`` down, ``1 - W(1 - p, r)`` up."""
         try:
-            below = self.noise.worst_case_probability(F_lo, radius)
-            above = 1.0 - self.noise.worst_case_probability(1.0 - F_hi, radius)
+            low = np.asarray(self.noise.worst_case_probability(p, radius), dtype=np.float64)
+            rest = np.asarray(self.noise.worst_case_probability(1.0 - p, radius),
+                              dtype=np.float64)
         except NotImplementedError as exc:
             raise ValueError(str(exc)) from None
+        return low * (1.0 - _W_REL), 1.0 - rest * (1.0 - _W_REL)
+
+    def _bounds(self, F_lo, F_hi, p, radius):
+        p_low, p_up = self._levels(p, radius)
         with np.errstate(invalid="ignore"):
-            lower = self._first(np.asarray(above) + _W_SLACK >= p)
-            upper = self._first(np.asarray(below) - _W_SLACK >= p)
+            lower = self._first(F_hi >= p_low)
+            upper = self._first(F_lo > p_up)
         return lower, upper
 
     def percentile(self, X, p):
