@@ -462,7 +462,9 @@ class SmoothedRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         ``alpha``) the bound is ``-inf`` / ``+inf`` and a
         :class:`~sksmooth.SmoothingWarning` says so. For the l0 noises
         (ablation) the bounds hold for every change of at most
-        ``floor(radius)`` features.
+        ``floor(radius)`` features. On a closed form (:attr:`certification_`
+        ``"exact-linear"`` or ``"exact-tree"``) the bounds are exact and hold
+        with probability 1; a tree's lie in its range of leaf values.
 
         Parameters
         ----------
@@ -518,7 +520,9 @@ class SmoothedRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         :meth:`certify`'s binomial bounds at the same radius (Hoeffding's
         inequality bounds the binomial tails by the band), so ``certify`` at
         the returned radius is within ``tolerance`` too. The closed
-        forms give ``tolerance / ||w||_dual``. The radius is 0.0 where even at
+        forms: ``tolerance / ||w||_dual`` (linear), bisection over the radius
+        on the exact bounds (a tree; ``inf`` where the tree's whole range is
+        within ``tolerance``). The radius is 0.0 where even at
         radius 0 the bounds are wider than ``tolerance`` (nothing certified);
         for l0 noises it is a whole number of features.
 
