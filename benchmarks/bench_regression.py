@@ -82,7 +82,8 @@ def main():
     t_mc, (_, lo_m, up_m) = best_time(lambda: tree_mc.certify(X_test, radius=0.1), args.repeat)
     wider = np.mean((up_m - lo_m) >= (up_e - lo_e))
     looser = np.mean((lo_m <= lo_e) & (up_m >= up_e))
-    print(f"tree (depth 8, {tree.estimator_.get_n_leaves()} leaves): exact {t_exact * 1e3:.1f} ms, "
+    leaves = tree.estimator_.get_n_leaves()
+    print(f"tree (depth 8, {leaves} leaves): exact {t_exact * 1e3:.1f} ms, "
           f"Monte Carlo {t_mc:.3f} s, exact is {t_mc / t_exact:,.0f}x faster; Monte Carlo "
           f"interval contains the exact one on {looser:.0%} of inputs, is at least as wide on "
           f"{wider:.0%}")

@@ -63,7 +63,8 @@ def mp_worst(noise, p, r):
 
 
 def float32_boundary(t):
-    """Real x where ``float32(x) <= t`` stops: midway between the float32 at or below t and the next."""
+    """Real x where ``float32(x) <= t`` stops: midway between the float32 at or below t and
+    the next one up."""
     low = np.float32(t)
     if float(low) > t:
         low = np.nextafter(low, np.float32(-np.inf))
