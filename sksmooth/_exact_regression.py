@@ -10,15 +10,17 @@ A closed form answers three questions for :class:`~sksmooth.SmoothedRegressor`
 * ``certified_radius(X, p, tolerance)`` — the largest such radius with the
   bounds within ``tolerance`` of the percentile.
 
-Linear models are here (:class:`ExactLinearRegression`). Trees under product
-noise (exact leaf-box probabilities, a discrete output law) plug in the same
-way: one more branch in :func:`exact_regression` returning an object with
-these three methods.
+Linear models are here (:class:`ExactLinearRegression`); a decision tree
+regressor under product noise (exact leaf-box probabilities, a discrete output
+law) is :class:`sksmooth._trees.ExactTreeRegression`, the second branch of
+:func:`exact_regression`. Each has a ``kind`` (``"exact-linear"``,
+``"exact-tree"``), reported by ``SmoothedRegressor.certification_``.
 """
 
 import numpy as np
 from scipy.stats import norm as _normal
 
+from ._trees import exact_tree_regression
 from .linear import _affine_or_reason, _linear_regression_scores
 
 #: Relative rounding allowance of a length-d dot product and its dual norm
@@ -40,12 +42,20 @@ def exact_regression(estimator, noise, X_probe, predict_probe):
 
     Returns
     -------
-    exact : ExactLinearRegression or None
+    exact : ExactLinearRegression, ExactTreeRegression or None
     reason : str or None
-        Why there is no closed form.
+        Why there is no closed form (the linear path's reason; the tree path's).
     """
-    # Trees (exact leaf-box probabilities, sksmooth/_trees.py) are not wired in yet:
-    # they fall back to Monte Carlo; a branch here returning a tree path is all they need.
+    exact, reason = _exact_linear(estimator, noise, X_probe, predict_probe)
+    if exact is not None:
+        return exact, None
+    tree, tree_reason = exact_tree_regression(estimator, noise, X_probe, predict_probe)
+    if tree is not None:
+        return tree, None
+    return None, f"{reason}; {tree_reason}"
+
+
+def _exact_linear(estimator, noise, X_probe, predict_probe):
     out = _affine_or_reason(estimator, _linear_regression_scores)
     if isinstance(out, str):
         return None, out
@@ -82,6 +92,8 @@ class ExactLinearRegression:
     noise : BaseNoise
         With :meth:`~sksmooth.BaseNoise.dual_norm`.
     """
+
+    kind = "exact-linear"
 
     def __init__(self, coef, intercept, noise):
         self.coef = coef

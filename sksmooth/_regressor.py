@@ -100,7 +100,12 @@ class SmoothedRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         affine steps ending in one) under noise with
         :meth:`~sksmooth.BaseNoise.dual_norm`, for the median (every
         percentile under Gaussian noise): exact, deterministic, no ``alpha``.
-        Trees are sampled (their exact path is not wired in yet). A skorch
+        A ``DecisionTreeRegressor`` / ``ExtraTreeRegressor`` (or a Pipeline
+        of per-feature increasing scalers ending in one) under product noise
+        (Gaussian, Laplace, uniform), every percentile: its output law is
+        discrete with exact leaf probabilities, so the percentile and its
+        bounds are exact too. Forests are sampled (their output mixes leaves
+        across trees: no cheap exact law). See :attr:`certification_`. A skorch
         ``NeuralNetRegressor`` is fed float32 rows (and ``y`` as a column);
         its noise is drawn on the host, not on its device.
     batch_size : int, default=None
@@ -124,6 +129,9 @@ class SmoothedRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Only when ``X`` had string column names.
+    certification_ : str
+        The path :meth:`predict` and :meth:`certify` take: ``"exact-linear"``,
+        ``"exact-tree"`` or ``"monte_carlo"``.
 
     See Also
     --------
@@ -161,6 +169,8 @@ class SmoothedRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
     >>> y_pred, lower, upper = reg.certify(X[400:403], radius=0.1)
     >>> bool((lower <= y_pred).all() and (y_pred <= upper).all())
     True
+    >>> reg.certification_
+    'exact-tree'
     """
 
     _parameter_constraints = {
@@ -311,6 +321,21 @@ class SmoothedRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         )
         return self
 
+    @property
+    def certification_(self):
+        """The path :meth:`certify` takes: a closed form's name, or ``"monte_carlo"``.
+
+        ``"exact-linear"`` (a linear regressor), ``"exact-tree"`` (a decision
+        tree regressor under product noise, user guide "Certified regression"),
+        or ``"monte_carlo"`` where no closed form applies (also for a
+        percentile the closed form does not know), or ``method="monte_carlo"``.
+        """
+        exact = self._check_method()
+        if exact is None or exact.percentile(np.zeros((0, self.n_features_in_)),
+                                             self.percentile) is None:
+            return "monte_carlo"
+        return exact.kind
+
     # -------------------------------------------------------------- internals
     def _to_base_input(self, X):
         names = getattr(self, "feature_names_in_", None)
@@ -437,7 +462,9 @@ class SmoothedRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         ``alpha``) the bound is ``-inf`` / ``+inf`` and a
         :class:`~sksmooth.SmoothingWarning` says so. For the l0 noises
         (ablation) the bounds hold for every change of at most
-        ``floor(radius)`` features.
+        ``floor(radius)`` features. On a closed form (:attr:`certification_`
+        ``"exact-linear"`` or ``"exact-tree"``) the bounds are exact and hold
+        with probability 1; a tree's lie in its range of leaf values.
 
         Parameters
         ----------
@@ -493,7 +520,9 @@ class SmoothedRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         :meth:`certify`'s binomial bounds at the same radius (Hoeffding's
         inequality bounds the binomial tails by the band), so ``certify`` at
         the returned radius is within ``tolerance`` too. The closed
-        forms give ``tolerance / ||w||_dual``. The radius is 0.0 where even at
+        forms: ``tolerance / ||w||_dual`` (linear), bisection over the radius
+        on the exact bounds (a tree; ``inf`` where the tree's whole range is
+        within ``tolerance``). The radius is 0.0 where even at
         radius 0 the bounds are wider than ``tolerance`` (nothing certified);
         for l0 noises it is a whole number of features.
 

@@ -10,6 +10,10 @@ classifier is computed exactly, without sampling (DESIGN.md section 6):
 * a tree or forest with ``vote="soft"``: the expected ``predict_proba`` is the
   mean over trees of ``sum_leaves value x P[box]`` (Salman et al., NeurIPS 2019,
   certify the same radius formulas on expected scores);
+* a decision tree regressor (median / percentile smoothing): the output law is
+  discrete, leaf value ``v_l`` with probability ``P[box_l]``, so the smoothed
+  percentile and its certified bounds are read off its CDF
+  (:class:`ExactTreeRegression`);
 * an additive binary ensemble (gradient-boosted stumps, histogram boosting
   with ``interaction_cst="no_interactions"``): the score is a sum of
   independent one-feature step functions; ``P[F > 0]`` is bounded from both
@@ -34,9 +38,11 @@ import warnings
 import numpy as np
 from sklearn.ensemble import (
     ExtraTreesClassifier,
+    ExtraTreesRegressor,
     GradientBoostingClassifier,
     HistGradientBoostingClassifier,
     RandomForestClassifier,
+    RandomForestRegressor,
 )
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import (
@@ -46,7 +52,12 @@ from sklearn.preprocessing import (
     RobustScaler,
     StandardScaler,
 )
-from sklearn.tree import DecisionTreeClassifier, ExtraTreeClassifier
+from sklearn.tree import (
+    DecisionTreeClassifier,
+    DecisionTreeRegressor,
+    ExtraTreeClassifier,
+    ExtraTreeRegressor,
+)
 
 _EPS = np.finfo(np.float64).eps
 _MAX = np.finfo(np.float64).max
@@ -713,6 +724,25 @@ _TREES = (DecisionTreeClassifier, ExtraTreeClassifier)
 _FORESTS = (RandomForestClassifier, ExtraTreesClassifier)
 
 
+def _final_step_and_bounds(estimator, n_features):
+    """``(tree model, boundaries)``: the last step of a Pipeline of per-feature increasing
+    steps with its boundaries pulled back to input units (or the model and its plain
+    boundaries); a reason string where a step is not such a map."""
+    if type(estimator) is not Pipeline:
+        return estimator, _plain_bounds
+    steps = [step for _, step in estimator.steps[:-1]
+             if step is not None and not (isinstance(step, str) and step == "passthrough")]
+    for step in steps:
+        if type(step) not in _MONOTONE_STEPS or getattr(step, "clip", False):
+            return (f"pipeline step {type(step).__name__} is not a known per-feature "
+                    "increasing map (known: " + ", ".join(
+                        sorted(t.__name__ for t in _MONOTONE_STEPS))
+                    + "; without clip, FunctionTransformer without func)")
+        if type(step) is FunctionTransformer and step.func is not None:
+            return "pipeline step FunctionTransformer has a func"
+    return estimator.steps[-1][1], _PulledBounds(steps, n_features)
+
+
 def exact_smoothing(estimator, noise, classes, vote, X_probe, decision_probe):
     """The exact smoothed tree model for ``(estimator, noise, vote)``, or ``(None, reason)``.
 
@@ -735,20 +765,10 @@ def exact_smoothing(estimator, noise, classes, vote, X_probe, decision_probe):
         Why there is no closed form.
     """
     n_features = X_probe.shape[1]
-    bounds = _plain_bounds
-    if type(estimator) is Pipeline:
-        steps = [step for _, step in estimator.steps[:-1]
-                 if step is not None and not (isinstance(step, str) and step == "passthrough")]
-        for step in steps:
-            if type(step) not in _MONOTONE_STEPS or getattr(step, "clip", False):
-                return None, (f"pipeline step {type(step).__name__} is not a known per-feature "
-                              "increasing map (known: " + ", ".join(
-                                  sorted(t.__name__ for t in _MONOTONE_STEPS))
-                              + "; without clip, FunctionTransformer without func)")
-            if type(step) is FunctionTransformer and step.func is not None:
-                return None, "pipeline step FunctionTransformer has a func"
-        estimator = estimator.steps[-1][1]
-        bounds = _PulledBounds(steps, n_features)
+    out = _final_step_and_bounds(estimator, n_features)
+    if isinstance(out, str):
+        return None, out
+    estimator, bounds = out
     kind = type(estimator)
     if kind not in _TREES + _FORESTS + (GradientBoostingClassifier,
                                         HistGradientBoostingClassifier):
@@ -929,3 +949,216 @@ def _evaluate_steps(trees, table, X):
         cell = right.sum(axis=1)
         total += np.where(np.isnan(x), missing[f], values[cell])
     return total
+
+
+# ------------------------------------------------------------ regression
+_TREE_REGRESSORS = (DecisionTreeRegressor, ExtraTreeRegressor)
+_FOREST_REGRESSORS = (RandomForestRegressor, ExtraTreesRegressor)
+
+#: Relative allowance on the computed levels ``W(p, r)`` and ``W(1 - p, r)`` (scipy's
+#: ndtr / ndtri, exp, and ``1 - p``; measured against mpmath within 1e-11 in
+#: tests/test_regressor_trees.py).
+_W_REL = 1e-9
+
+
+def exact_tree_regression(estimator, noise, X_probe, predict_probe):
+    """The exact median-smoothed tree regressor for ``(estimator, noise)``, or ``(None, reason)``.
+
+    Parameters
+    ----------
+    estimator : fitted regressor
+        A ``DecisionTreeRegressor`` / ``ExtraTreeRegressor``, or a Pipeline of
+        per-feature increasing steps ending in one.
+    noise : BaseNoise
+        With ``independent_coordinates`` (a product noise).
+    X_probe : ndarray of shape (n_probe, n_features)
+        A few inputs on which the extracted leaf boxes are checked.
+    predict_probe : callable
+        Returns the estimator's own ``predict`` on ``X_probe``.
+
+    Returns
+    -------
+    exact : ExactTreeRegression or None
+    reason : str or None
+        Why there is no closed form.
+    """
+    n_features = X_probe.shape[1]
+    out = _final_step_and_bounds(estimator, n_features)
+    if isinstance(out, str):
+        return None, out
+    tree, bounds = out
+    kind = type(tree)
+    if kind in _FOREST_REGRESSORS:
+        return None, (f"{kind.__name__} averages its trees, so its output mixes leaves across "
+                      "trees and has no cheap exact distribution (it samples)")
+    if kind not in _TREE_REGRESSORS:
+        return None, (f"{kind.__name__} is not a tree regressor with a closed form "
+                      "(DecisionTreeRegressor, ExtraTreeRegressor)")
+    if not getattr(noise, "independent_coordinates", False):
+        return None, (f"{type(noise).__name__} has no independent coordinates with a marginal "
+                      "CDF (tree closed forms need a product noise; this noise samples)")
+    if getattr(tree, "n_features_in_", n_features) != n_features:
+        return None, "the tree does not act on the input features"
+    if tree.tree_.n_outputs != 1:
+        return None, "multi-output trees have no closed form here"
+    table = _Table(n_features, _splits([tree], bounds))
+    leaves = _Leaves([tree], table, n_features, bounds)
+    values = np.asarray(tree.tree_.value[leaves.leaf_node, 0, 0], dtype=np.float64)
+    exact = ExactTreeRegression(noise, n_features, leaves, values)
+    if X_probe.shape[0]:
+        theirs = np.asarray(predict_probe(), dtype=np.float64).ravel()
+        if not np.array_equal(exact.clean_predict(X_probe), theirs):
+            return None, "the extracted leaf boxes do not reproduce predict"
+    return exact, None
+
+
+class ExactTreeRegression:
+    """Median (percentile) smoothing of one regression tree in closed form.
+
+    Built by :func:`exact_tree_regression`. ``f(x + eps)`` takes the value
+    ``v_l`` of leaf ``l`` with probability ``P_l(x) = P[x + eps in box_l]``
+    (bounded from both sides, :class:`_Leaves`). With ``u_1 < ... < u_K`` the
+    distinct leaf values (equal values pooled) and ``F_x(u) = sum_{v_l <= u}
+    P_l(x)``, the smoothed ``p``-th percentile is ``q(x) = min{u_k : F_x(u_k)
+    >= p}``. Let ``W`` be the noise's Neyman-Pearson lower function (Cohen et
+    al. 2019, Lemma 3; Chiang et al. 2020, Theorem 1) and ``||delta|| <= r``.
+    Apply it from ``x + delta`` back to ``x`` (a shift of norm ``<= r``) on
+    the sets ``A_k = {z : f(z) <= u_k}`` and their complements:
+
+    * ``F_x(u_k) >= W(F_{x+delta}(u_k), r)``, so ``F_x(u_k) < W(p, r)``
+      implies ``F_{x+delta}(u_k) < p``: ``lower = min{u_k : F_hi(u_k) >=
+      W(p, r)}``;
+    * ``1 - F_x(u_k) >= W(1 - F_{x+delta}(u_k), r)``, so ``F_x(u_k) > 1 -
+      W(1 - p, r)`` implies ``F_{x+delta}(u_k) >= p``: ``upper = min{u_k :
+      F_lo(u_k) > 1 - W(1 - p, r)}``;
+
+    ``F_lo <= F_x <= F_hi`` the outward-rounded CDF bounds. The levels are
+    Chiang et al.'s ``p_low``, ``p_up`` (the Monte Carlo path's), rounded
+    outward by ``_W_REL``; ``W`` is evaluated at ``p`` only (at ``F`` near 1
+    it is ill-conditioned). The output at ``x + delta`` takes leaf values
+    only, so ``q(x + delta)`` lies in ``[lower, upper]``; at ``u_K`` ``F = 1``
+    everywhere, so both bounds lie in the tree's range, never infinite.
+    """
+
+    kind = "exact-tree"
+
+    def __init__(self, noise, n_features, leaves, values):
+        self.noise = noise
+        self.n_features = n_features
+        self.leaves = leaves
+        self.values = values
+        self.noised = noise.feature_indices(n_features)
+        self.order = np.argsort(values, kind="stable")
+        self.levels, self.group_starts = np.unique(values[self.order], return_index=True)
+
+    def clean_predict(self, X):
+        """The tree's own prediction at clean inputs, routed through the leaf boxes."""
+        X = np.asarray(X, dtype=np.float64)
+        lv, table = self.leaves, self.leaves.table
+        x = X[:, lv.feature]
+        inside = (~_goes_left(x, table.bound[lv.lo], table.closed[lv.lo])
+                  & _goes_left(x, table.bound[lv.hi], table.closed[lv.hi]))
+        inside = np.where(np.isnan(x), lv.nan_ok[None, :], inside)
+        member = np.minimum.reduceat(inside[:, lv.use].astype(np.uint8), lv.starts, axis=1)
+        return self.values[np.argmax(member, axis=1)]
+
+    def cdf_bounds(self, X):
+        """``(F_lo, F_hi)`` of shape (n_inputs, n_levels): bounds on ``F_x`` at :attr:`levels`.
+
+        Each is the better of the direct sum ``sum_{j <= k}`` and ``1 -`` the
+        other side's tail ``sum_{j > k}`` (the leaves partition the space),
+        widened by the rounding bound of a sum of ``n_leaves`` non-negative
+        terms (Higham, eq. 3.5); the last column is exactly 1.
+        """
+        X = np.asarray(X, dtype=np.float64)
+        n, n_levels = X.shape[0], self.levels.shape[0]
+        F_lo, F_hi = np.zeros((n, n_levels)), np.zeros((n, n_levels))
+        width = 3 * self.leaves.use.shape[0] + 4 * self.leaves.table.bound.shape[0]
+        step = max(1, _BLOCK // max(1, width))
+        rel = (self.leaves.n_leaves + 4) * _EPS
+        for start in range(0, n, step):
+            rows = slice(start, start + step)
+            marg = _Marginals(self.noise, self.leaves.table, X[rows], self.noised)
+            p_lo, p_hi = self.leaves.probabilities(marg)  # (n_leaves, n_rows)
+            g_lo = np.add.reduceat(p_lo[self.order], self.group_starts, axis=0)
+            g_hi = np.add.reduceat(p_hi[self.order], self.group_starts, axis=0)
+            head_lo, head_hi = np.cumsum(g_lo, axis=0), np.cumsum(g_hi, axis=0)
+            zero = np.zeros((1, g_lo.shape[1]))
+            tail_lo = np.concatenate([np.cumsum(g_lo[::-1], axis=0)[::-1][1:], zero])
+            tail_hi = np.concatenate([np.cumsum(g_hi[::-1], axis=0)[::-1][1:], zero])
+            lo = np.maximum(head_lo * (1 - rel),
+                            np.nextafter(1.0 - (tail_hi * (1 + rel) + _TINY), -np.inf))
+            hi = np.minimum(head_hi * (1 + rel) + _TINY,
+                            np.nextafter(1.0 - tail_lo * (1 - rel), np.inf))
+            F_lo[rows], F_hi[rows] = lo.T, hi.T
+        F_lo, F_hi = np.clip(F_lo, 0.0, 1.0), np.clip(F_hi, 0.0, 1.0)
+        F_lo[:, -1] = F_hi[:, -1] = 1.0
+        return F_lo, F_hi
+
+    def _first(self, reach):
+        """The first level where ``reach`` holds (the last level always does)."""
+        reach[:, -1] = True
+        return self.levels[np.argmax(reach, axis=1)]
+
+    def _predict(self, F_hi, p):
+        # Where F_x is within its rounding of p (p at a CDF step) the smaller candidate.
+        return self._first(F_hi >= p)
+
+    def _levels(self, p, radius):
+        """``(p_low, p_up)`` rounded outward: ``W(p, r)`` down, ``1 - W(1 - p, r)`` up."""
+        try:
+            low = np.asarray(self.noise.worst_case_probability(p, radius), dtype=np.float64)
+            rest = np.asarray(self.noise.worst_case_probability(1.0 - p, radius),
+                              dtype=np.float64)
+        except NotImplementedError as exc:
+            raise ValueError(str(exc)) from None
+        return low * (1.0 - _W_REL), 1.0 - rest * (1.0 - _W_REL)
+
+    def _bounds(self, F_lo, F_hi, p, radius):
+        p_low, p_up = self._levels(p, radius)
+        with np.errstate(invalid="ignore"):
+            lower = self._first(F_hi >= p_low)
+            upper = self._first(F_lo > p_up)
+        return lower, upper
+
+    def percentile(self, X, p):
+        """The exact smoothed ``p``-th percentile."""
+        _, F_hi = self.cdf_bounds(X)
+        return self._predict(F_hi, p)
+
+    def certify(self, X, p, radius):
+        """``(q, lower, upper)``: the percentile and its certified bounds at ``radius``."""
+        F_lo, F_hi = self.cdf_bounds(X)
+        lower, upper = self._bounds(F_lo, F_hi, p, radius)
+        return self._predict(F_hi, p), lower, upper
+
+    def certified_radius(self, X, p, tolerance):
+        """Largest radius (bisection, 60 steps) with both bounds within ``tolerance`` of ``q``.
+
+        Every radius returned is one at which :meth:`certify`'s bounds were
+        checked to lie within ``tolerance``; ``inf`` where the tree's whole
+        range does; 0.0 where not even radius 0 does.
+        """
+        F_lo, F_hi = self.cdf_bounds(X)
+        pred = self._predict(F_hi, p)
+        m = pred.shape[0]
+
+        def ok(r):
+            lower, upper = self._bounds(F_lo, F_hi, p, r[:, None])
+            return (lower >= pred - tolerance) & (upper <= pred + tolerance)
+
+        everywhere = (self.levels[0] >= pred - tolerance) & (self.levels[-1] <= pred + tolerance)
+        good = ok(np.zeros(m)) & ~everywhere
+        lo, hi = np.zeros(m), np.ones(m)
+        for _ in range(200):  # bracket: hi doubles while the bounds stay within tolerance
+            grow = good & ok(hi)
+            if not grow.any():
+                break
+            lo = np.where(grow, hi, lo)
+            hi = np.where(grow, hi * 2.0, hi)
+        for _ in range(60):
+            mid = 0.5 * (lo + hi)
+            inside = ok(mid)
+            lo = np.where(inside, mid, lo)
+            hi = np.where(inside, hi, mid)
+        return np.where(everywhere, np.inf, np.where(good, lo, 0.0))

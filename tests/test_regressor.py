@@ -12,6 +12,7 @@ from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.ensemble import RandomForestRegressor
 from sklearn.tree import DecisionTreeRegressor
 
 from sksmooth import (
@@ -394,10 +395,12 @@ def test_exact_agrees_with_monte_carlo(diabetes):
     assert np.all((up_m - lo_m) / 2 >= 0.9 * half) and np.all((up_m - lo_m) / 2 <= 1.5 * half)
 
 
-def test_method_exact_raises_for_trees(diabetes):
+def test_method_exact_raises_for_forests(diabetes):
     X, y = diabetes
-    reg = SmoothedRegressor(DecisionTreeRegressor(max_depth=2), method="exact", n_samples=100)
-    with pytest.raises(ValueError, match="method='exact' needs a closed form.*not a linear"):
+    reg = SmoothedRegressor(RandomForestRegressor(3, max_depth=2, random_state=0),
+                            method="exact", n_samples=100)
+    with pytest.raises(ValueError, match="method='exact' needs a closed form.*not a linear.*"
+                                         "mixes leaves across trees"):
         reg.fit(X, y).predict(X[:2])
 
 
