@@ -32,7 +32,7 @@ from . import _random, _torch, _training, _trees, linear
 from ._engine import count_votes, float32_exact, warn_unmoved_rows
 from ._stats import binom_test_half, clopper_pearson_lower, hoeffding_lower
 from ._warnings import InconsistentVersionWarning, SmoothingWarning
-from .noise import GaussianNoise
+from .noise import BaseNoise, GaussianNoise
 
 
 def _keep_state_on_error(fit):
@@ -248,7 +248,7 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
     _parameter_constraints = {
         "estimator": [HasMethods(["fit", "predict"]), None],
-        "noise": [HasMethods(["sample", "perturb", "radius"]), None],
+        "noise": [BaseNoise, None],
         "n_samples": [Interval(Integral, 1, None, closed="left")],
         "n_select": [Interval(Integral, 1, None, closed="left")],
         "alpha": [Interval(Real, 0, 1, closed="neither")],
@@ -470,7 +470,7 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         if self.n_jobs == 0:
             raise ValueError("n_jobs=0 runs nothing; pass None, a positive int, or -1 (all cores).")
         if self.vote == "soft":
-            if not getattr(noise, "soft_vote", False):
+            if not noise.soft_vote:
                 raise ValueError(
                     f"vote='soft' is proven for Gaussian noise only (Salman et al. 2019), not "
                     f"for {type(noise).__name__}; use vote='hard' or a GaussianNoise / "

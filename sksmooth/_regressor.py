@@ -25,7 +25,7 @@ from ._engine import collect_outputs, float32_exact
 from ._exact_regression import exact_regression
 from ._stats import dkw_epsilon, order_statistic_lower_index, order_statistic_upper_index
 from ._warnings import SmoothingWarning
-from .noise import GaussianNoise
+from .noise import BaseNoise, GaussianNoise
 
 
 @contextmanager
@@ -165,7 +165,7 @@ class SmoothedRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
 
     _parameter_constraints = {
         "estimator": [HasMethods(["fit", "predict"]), None],
-        "noise": [HasMethods(["sample", "perturb", "radius"]), None],
+        "noise": [BaseNoise, None],
         "n_samples": [Interval(Integral, 1, None, closed="left")],
         "alpha": [Interval(Real, 0, 1, closed="neither")],
         "percentile": [Interval(Real, 0, 1, closed="neither")],

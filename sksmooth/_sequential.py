@@ -42,11 +42,6 @@ def predict_certified_at(clf, X, radius):
         Draws each input used, the ``n_select`` selection draws included.
     """
     check_radius(radius)
-    if not hasattr(clf.noise_, "p_required"):
-        raise TypeError(
-            f"{type(clf.noise_).__name__} has no p_required(radius) method, which sequential "
-            "certification needs; derive the noise from sksmooth.noise.BaseNoise."
-        )
     # Never certify unless pA > 1/2 (Cohen et al.): radius 0 then means "g's class is sure".
     p_star = max(0.5, float(clf.noise_.p_required(float(radius))))
     X, keys, entropy, top = clf._select_top(X)

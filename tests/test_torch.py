@@ -376,7 +376,7 @@ def test_torch_and_numpy_paths_agree_statistically(fitted):
 class HostOnlyGaussian(GaussianNoise):
     """A family without a torch sampler (as a newly added family would be)."""
 
-    sample_torch = BaseNoise.sample_torch
+    device_sampler = False
 
 
 def test_family_without_torch_sampler_is_sampled_on_the_host(fitted):
@@ -399,9 +399,9 @@ class DoubledGaussian(GaussianNoise):
 
 
 def test_subclass_changing_sample_is_not_given_its_parents_torch_sampler(fitted):
-    assert _torch.has_torch_sampler(GaussianNoise())
-    assert not _torch.has_torch_sampler(HostOnlyGaussian())
-    assert not _torch.has_torch_sampler(DoubledGaussian())
+    assert GaussianNoise().device_sampler
+    assert not HostOnlyGaussian().device_sampler
+    assert not DoubledGaussian().device_sampler
     clf, X, _ = fitted
     doubled = clone_with(clf, noise_=DoubledGaussian(0.3))
     with pytest.warns(SmoothingWarning, match="DoubledGaussian has no torch sampler"):

@@ -50,7 +50,7 @@ def test_family_has_a_device_sampler_with_the_numpy_law(noise):
     Each comparison of two independent means of 40,000 draws fails by chance
     with probability < 2e-9; fixed seeds make the test deterministic.
     """
-    assert _torch.has_torch_sampler(noise)
+    assert noise.device_sampler
     t, n = _draws(noise)
     assert t.shape == n.shape == (40_000, 4)
     assert t.dtype == n.dtype
