@@ -28,8 +28,8 @@ from sklearn.utils.metadata_routing import (
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_method_params, check_is_fitted, validate_data
 
-from . import _random, _torch, _training, _trees, linear
-from ._engine import count_votes, float32_exact, warn_unmoved_rows
+from . import _montecarlo, _random, _torch, _training, _trees, linear
+from ._engine import warn_unmoved_rows
 from ._stats import binom_test_half, clopper_pearson_lower, hoeffding_lower
 from ._warnings import InconsistentVersionWarning, SmoothingWarning
 from .noise import BaseNoise, GaussianNoise
@@ -630,43 +630,21 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             )
 
     def _counts(self, X, keys, entropy, n_draws, purpose):
+        """Vote counts (or score sums) of ``n_draws`` draws per row: the Monte Carlo front door."""
         spawn_key = purpose if isinstance(purpose, tuple) else (purpose,)
         seeds = _random.RowSeeds(keys, entropy, spawn_key)
-        total = X.shape[0] * n_draws
-        bar = None
-        if self.verbose and total:
-            from tqdm.auto import tqdm
-
-            bar = tqdm(total=total, unit="draws", desc="sksmooth", leave=False)
         net = _torch.skorch_net(self.estimator_)
-        try:
-            # torch path (_torch.py); tests set _torch_engine = False to force the numpy engine
-            soft = self.vote == "soft"
-            if net is not None and getattr(self, "_torch_engine", True):
-                return _torch.count_votes(
-                    net, X, self.noise_, n_draws, seeds, self.classes_.shape[0],
-                    batch_size=self.batch_size, progress=None if bar is None else bar.update,
-                    soft=soft,
-                )  # fmt: skip
-            if soft:
-                vote = self._soft_scores
-            else:
-                vote = self._vote if net is None else _torch.numpy_vote(net)
-            return count_votes(
-                vote,
-                X,
-                self.noise_,
-                n_draws,
-                seeds,
-                self.classes_.shape[0],
-                batch_size=self.batch_size,
-                n_jobs=self.n_jobs,
-                progress=None if bar is None else bar.update,
-                dtype=np.float32 if float32_exact(self.estimator_) else np.float64,
-            )
-        finally:
-            if bar is not None:
-                bar.close()
+        if self.vote == "soft":
+            reduction, base_output = "scores", self._soft_scores
+        else:
+            reduction = "counts"
+            base_output = self._vote if net is None else _torch.numpy_vote(net)
+        with _montecarlo.progress_bar(self.verbose, X.shape[0] * n_draws) as progress:
+            return _montecarlo.evaluate(
+                self.estimator_, base_output, X, self.noise_, n_draws, seeds, reduction,
+                n_classes=self.classes_.shape[0], batch_size=self.batch_size,
+                n_jobs=self.n_jobs, progress=progress,
+            )  # fmt: skip
 
     def _estimation_counts(self, X):
         X = self._validate_X(X)
@@ -814,7 +792,7 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self._check_fitted()
         self._warn_if_never_certifies()
         if radius is not None:
-            from ._sequential import check_radius, predict_certified_at
+            from ._sequential import check_radius
 
             check_radius(radius)
             if self.vote == "soft":
@@ -824,7 +802,7 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 y_pred = self._labels(top, abstain | ~(certified >= radius))
                 n = np.full(y_pred.shape[0], self.n_select + self.n_samples, dtype=np.int64)
                 return (y_pred, n) if return_n_draws else y_pred
-            y_pred, n_draws = predict_certified_at(self, X, radius)
+            y_pred, n_draws = self._predict_certified_at(X, radius)
             return (y_pred, n_draws) if return_n_draws else y_pred
         counts = self._estimation_counts(X)
         top2 = np.argsort(-counts, axis=1, kind="stable")[:, :2]
@@ -843,6 +821,26 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         if return_n_draws:
             return y_pred, np.full(y_pred.shape[0], self.n_samples, dtype=np.int64)
         return y_pred
+
+    def _predict_certified_at(self, X, radius):
+        """Sequential test at ``radius``: the class where certified, and the draws each row used.
+
+        The top class comes from ``n_select`` selection draws (as in CERTIFY);
+        stage ``k`` of the estimation draws comes from each input's stream
+        ``(SEQUENTIAL, k)`` (:func:`sksmooth._sequential.sequential_certify`).
+        """
+        from ._sequential import sequential_certify
+
+        # Never certify unless pA > 1/2 (Cohen et al.): radius 0 then means "g's class is sure".
+        p_star = max(0.5, float(self.noise_.p_required(float(radius))))
+        X, keys, entropy, top = self._select_top(X)
+
+        def counts(active, n_draws, stage):
+            return self._counts(X[active], keys[active], entropy, n_draws,
+                                (_random.SEQUENTIAL, stage))
+
+        certified, used = sequential_certify(counts, top, self.n_samples, self.alpha, p_star)
+        return self._labels(top, ~certified), used + self.n_select
 
     def certify(self, X):
         """Cohen et al.'s CERTIFY: class and certified radius for each input.

@@ -17,7 +17,7 @@ from sksmooth import (  # noqa: E402
     SubspaceNoise,
     UniformNoise,
 )
-from sksmooth import _torch  # noqa: E402
+from sksmooth import _montecarlo, _torch  # noqa: E402
 
 from .test_torch import CENTERS, blobs, clone_with, mlp_net  # noqa: E402
 
@@ -81,7 +81,7 @@ def net_clf():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("noise", FAMILIES, ids=repr)
-def test_torch_and_numpy_paths_agree_for_every_family(net_clf, noise):
+def test_torch_and_numpy_paths_agree_for_every_family(net_clf, noise, monkeypatch):
     """Vote frequencies of the device path and the numpy path agree within 4.5 SE.
 
     6 inputs x 3 classes per family, n = 3000 draws each: each comparison fails
@@ -93,7 +93,7 @@ def test_torch_and_numpy_paths_agree_for_every_family(net_clf, noise):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a host fallback would warn: the device path is used
         p_torch = model.predict_proba(rows)
-    model._torch_engine = False
+    monkeypatch.setattr(_montecarlo, "_FORCE_ENGINE", "numpy")
     p_numpy = model.predict_proba(rows)
     pooled = (p_torch + p_numpy) / 2
     se = np.sqrt(2 * pooled * (1 - pooled) / 3000)
