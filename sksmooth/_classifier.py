@@ -388,19 +388,29 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             params = process_routing(self, "fit", **fit_params).estimator.fit
         else:
             params = fit_params
-        self._exact, self._exact_reason = None, "a skorch net is not a linear model"
         # Labels encoded as indices into classes_ for every base (StackingClassifier does
         # the same); a FrozenEstimator is not refitted and keeps its own labels.
         y_enc = np.searchsorted(self.classes_, y)
         if _torch.skorch_net(self._make_estimator()) is not None:  # torch path: _torch.py
-            entropy = _random.base_entropy(self.random_state)
-            self._base_labels = np.arange(self.classes_.shape[0])
-            self.estimator_ = _torch.fit_net(
-                clone(self._make_estimator()), X, y, self.classes_, self.noise_,
-                self.noise_augment, self.random_state, entropy, params,
-                self.training, self.training_params,
-            )  # fmt: skip
+            self._fit_net(X, y, params)
             return self
+        self._fit_sampled(X, y_enc, params)
+        self._fit_closed_form(X[:20])
+        return self
+
+    def _fit_net(self, X, y, params):
+        """Fit job 1: a skorch net, trained (or frozen) by :func:`sksmooth._torch.fit_net`."""
+        self._exact, self._exact_reason = None, "a skorch net is not a linear model"
+        entropy = _random.base_entropy(self.random_state)
+        self._base_labels = np.arange(self.classes_.shape[0])
+        self.estimator_ = _torch.fit_net(
+            clone(self._make_estimator()), X, y, self.classes_, self.noise_,
+            self.noise_augment, self.random_state, entropy, params,
+            self.training, self.training_params,
+        )  # fmt: skip
+
+    def _fit_sampled(self, X, y_enc, params):
+        """Fit job 2: a scikit-learn base on ``noise_augment`` noisy copies of the data."""
         _training.check_sklearn_base(self.training, self.training_params)
         if self.noise_augment > 0:
             entropy = _random.base_entropy(self.random_state)
@@ -415,7 +425,13 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         _seed_unset_random_states(estimator, self.random_state)
         self.estimator_ = estimator.fit(self._to_base_input(X_train), y_train, **params)
         self._base_labels = self._check_base_classes(self.estimator_)
-        probe = X[:20]
+
+    def _fit_closed_form(self, probe):
+        """Fit job 3: find a closed form for the fitted base (linear, then trees), if any.
+
+        ``probe`` (a few training rows) checks that the closed form reproduces
+        the base's own scores.
+        """
         self._exact, self._exact_reason = linear.exact_smoothing(
             self.estimator_, self.noise_, self._base_labels, probe,
             lambda: self.estimator_.decision_function(self._to_base_input(probe)),
@@ -426,7 +442,6 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 lambda: self.estimator_.decision_function(self._to_base_input(probe)),
             )
             self._exact_reason = None if reason is None else f"{self._exact_reason}; {reason}"
-        return self
 
     # -------------------------------------------------------------- pickling
     def __getstate__(self):
