@@ -90,3 +90,13 @@ def test_soundness_check_detects_an_inflated_radius():
     y_pred, radius = certify_rule(rule, Inflated(0.5), X, alpha=0.05)
     wrong = overclaims(y_pred, radius, rule.predict(X), rule.margin(X, q=np.inf))
     assert wrong.sum() > 2 * allowed_overclaims(len(X), 0.05)
+
+
+def test_radius_at_pa_one_is_infinite_so_p_required_is_finite():
+    """Regression: radius(1, 0) was NaN (inf minus 4 ulps of inf), so the default
+    p_required returned inf and the sequential test never certified under Laplace noise."""
+    noise = LaplaceNoise(0.5)
+    assert noise.radius(1.0, 0.0) == np.inf
+    p = noise.p_required(0.3)
+    exact = 1.0 - 0.5 * np.exp(-0.3 / 0.5)  # solves -scale * ln(2 (1 - p)) = r
+    assert exact <= p <= exact + 1e-12

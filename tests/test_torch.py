@@ -19,7 +19,6 @@ from torch import nn  # noqa: E402
 
 from sksmooth import GaussianNoise, SmoothedClassifier, SmoothingWarning  # noqa: E402
 from sksmooth import _montecarlo, _torch  # noqa: E402
-from sksmooth.noise import BaseNoise  # noqa: E402
 
 LABELS = np.array(["ant", "bee", "cat"])
 CENTERS = np.array([[2.0, 0, 0, 0], [0, 2.0, 0, 0], [0, 0, 2.0, 0]])

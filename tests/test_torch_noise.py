@@ -9,29 +9,25 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("skorch")
 
 from sksmooth import (  # noqa: E402
-    BernoulliMaskNoise,
     CorrelatedGaussianNoise,
     GaussianNoise,
     LaplaceNoise,
     SmoothedClassifier,
     SubspaceNoise,
-    UniformNoise,
 )
-from sksmooth import _montecarlo, _torch  # noqa: E402
+from sksmooth import _montecarlo  # noqa: E402
+from sksmooth.noise._registry import FAMILIES as REGISTRY  # noqa: E402
 
 from .test_torch import CENTERS, blobs, clone_with, mlp_net  # noqa: E402
 
 COV = np.array([[0.2, 0.1, 0.0, 0.0], [0.1, 0.2, 0.05, 0.0],
                 [0.0, 0.05, 0.15, 0.0], [0.0, 0.0, 0.0, 0.1]])
-FAMILIES = [
-    LaplaceNoise(0.4),
-    UniformNoise(0.7),
+#: Every registered family (all declare a device sampler), then variants.
+FAMILIES = [family.make(family.levels[1], 4) for family in REGISTRY.values()] + [
     GaussianNoise([0.2, 0.5, 0.3, 0.4]),
     GaussianNoise(0.5, features=[0, 1]),
     LaplaceNoise(0.4, features=[1]),
     CorrelatedGaussianNoise(COV),
-    SubspaceNoise(2),
-    BernoulliMaskNoise(0.6),
 ]
 
 

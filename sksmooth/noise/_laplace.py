@@ -87,8 +87,11 @@ class LaplaceNoise(AdditiveNoise):
             total = np.where(p_lower >= 0.5, -np.log(gap), -np.log1p(p_upper - p_lower))
             total = self.scale * total
         radius = np.fmax(ratio, total)
-        # Positive radii rounded down by 4 ulps (log, product, sum: each within an ulp).
-        return np.where(radius > 0, radius - 4.0 * np.spacing(np.abs(radius)), radius)
+        # Positive finite radii rounded down by 4 ulps (log, product, sum: each within an
+        # ulp); pA = 1 keeps its infinite radius (inf - 4 spacing(inf) would be NaN, which
+        # made p_required, and so predict_certified(radius=r), refuse every radius).
+        finite = (radius > 0) & np.isfinite(radius)
+        return np.where(finite, radius - 4.0 * np.spacing(np.abs(radius)), radius)
 
     #: Independent coordinates, each Laplace of scale ``scale`` (tree closed forms).
     independent_coordinates = True
