@@ -137,10 +137,7 @@ def warn_unmoved_rows(noise, X):
     those features is at no finite distance from ``x``. The certificate there
     says only that ``g(x) = f(x)``.
     """
-    unmoved = getattr(noise, "unmoved_rows", None)
-    if unmoved is None:
-        return
-    rows = np.flatnonzero(unmoved(X))
+    rows = np.flatnonzero(noise.unmoved_rows(X))
     if rows.size:
         shown = ", ".join(str(i) for i in rows[:10]) + (", ..." if rows.size > 10 else "")
         warnings.warn(
