@@ -28,11 +28,11 @@ from sklearn.utils.metadata_routing import (
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_method_params, check_is_fitted, validate_data
 
-from . import _frames, _random, _torch, _training, _trees, linear
-from ._engine import count_votes, float32_exact, warn_unmoved_rows
+from . import _frames, _montecarlo, _random, _torch, _training, _trees, linear
+from ._engine import warn_unmoved_rows
 from ._stats import binom_test_half, clopper_pearson_lower, hoeffding_lower
 from ._warnings import InconsistentVersionWarning, SmoothingWarning
-from .noise import GaussianNoise
+from .noise import BaseNoise, GaussianNoise
 
 
 def _keep_state_on_error(fit):
@@ -248,7 +248,7 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
     _parameter_constraints = {
         "estimator": [HasMethods(["fit", "predict"]), None],
-        "noise": [HasMethods(["sample", "perturb", "radius"]), None],
+        "noise": [BaseNoise, None],
         "n_samples": [Interval(Integral, 1, None, closed="left")],
         "n_select": [Interval(Integral, 1, None, closed="left")],
         "alpha": [Interval(Real, 0, 1, closed="neither")],
@@ -386,19 +386,29 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             params = process_routing(self, "fit", **fit_params).estimator.fit
         else:
             params = fit_params
-        self._exact, self._exact_reason = None, "a skorch net is not a linear model"
         # Labels encoded as indices into classes_ for every base (StackingClassifier does
         # the same); a FrozenEstimator is not refitted and keeps its own labels.
         y_enc = np.searchsorted(self.classes_, y)
         if _torch.skorch_net(self._make_estimator()) is not None:  # torch path: _torch.py
-            entropy = _random.base_entropy(self.random_state)
-            self._base_labels = np.arange(self.classes_.shape[0])
-            self.estimator_ = _torch.fit_net(
-                clone(self._make_estimator()), X, y, self.classes_, self.noise_,
-                self.noise_augment, self.random_state, entropy, params,
-                self.training, self.training_params,
-            )  # fmt: skip
+            self._fit_net(X, y, params)
             return self
+        self._fit_sampled(X, y_enc, params)
+        self._fit_closed_form(X[:20])
+        return self
+
+    def _fit_net(self, X, y, params):
+        """Fit job 1: a skorch net, trained (or frozen) by :func:`sksmooth._torch.fit_net`."""
+        self._exact, self._exact_reason = None, "a skorch net is not a linear model"
+        entropy = _random.base_entropy(self.random_state)
+        self._base_labels = np.arange(self.classes_.shape[0])
+        self.estimator_ = _torch.fit_net(
+            clone(self._make_estimator()), X, y, self.classes_, self.noise_,
+            self.noise_augment, self.random_state, entropy, params,
+            self.training, self.training_params,
+        )  # fmt: skip
+
+    def _fit_sampled(self, X, y_enc, params):
+        """Fit job 2: a scikit-learn base on ``noise_augment`` noisy copies of the data."""
         _training.check_sklearn_base(self.training, self.training_params)
         if self.noise_augment > 0:
             entropy = _random.base_entropy(self.random_state)
@@ -413,7 +423,13 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         _seed_unset_random_states(estimator, self.random_state)
         self.estimator_ = estimator.fit(self._to_base_input(X_train), y_train, **params)
         self._base_labels = self._check_base_classes(self.estimator_)
-        probe = X[:20]
+
+    def _fit_closed_form(self, probe):
+        """Fit job 3: find a closed form for the fitted base (linear, then trees), if any.
+
+        ``probe`` (a few training rows) checks that the closed form reproduces
+        the base's own scores.
+        """
         self._exact, self._exact_reason = linear.exact_smoothing(
             self.estimator_, self.noise_, self._base_labels, probe,
             lambda: self.estimator_.decision_function(self._to_base_input(probe)),
@@ -424,7 +440,6 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 lambda: self.estimator_.decision_function(self._to_base_input(probe)),
             )
             self._exact_reason = None if reason is None else f"{self._exact_reason}; {reason}"
-        return self
 
     # -------------------------------------------------------------- pickling
     def __getstate__(self):
@@ -468,7 +483,7 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         if self.n_jobs == 0:
             raise ValueError("n_jobs=0 runs nothing; pass None, a positive int, or -1 (all cores).")
         if self.vote == "soft":
-            if not getattr(noise, "soft_vote", False):
+            if not noise.soft_vote:
                 raise ValueError(
                     f"vote='soft' is proven for Gaussian noise only (Salman et al. 2019), not "
                     f"for {type(noise).__name__}; use vote='hard' or a GaussianNoise / "
@@ -650,43 +665,23 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             )
 
     def _counts(self, X, keys, entropy, n_draws, purpose):
+        """Vote counts (or score sums) of ``n_draws`` draws per row: the Monte Carlo front door."""
         spawn_key = purpose if isinstance(purpose, tuple) else (purpose,)
         seeds = _random.RowSeeds(keys, entropy, spawn_key)
-        total = X.shape[0] * n_draws
-        bar = None
-        if self.verbose and total:
-            from tqdm.auto import tqdm
-
-            bar = tqdm(total=total, unit="draws", desc="sksmooth", leave=False)
         net = _torch.skorch_net(self.estimator_)
-        try:
-            # torch path (_torch.py); tests set _torch_engine = False to force the numpy engine
-            soft = self.vote == "soft"
-            if net is not None and getattr(self, "_torch_engine", True):
-                return _torch.count_votes(
-                    net, X, self.noise_, n_draws, seeds, self.classes_.shape[0],
-                    batch_size=self.batch_size, progress=None if bar is None else bar.update,
-                    soft=soft,
-                )  # fmt: skip
-            if soft:
-                vote = self._soft_scores
-            else:
-                vote = self._vote if net is None else _torch.numpy_vote(net)
-            return count_votes(
-                vote,
-                X,
-                self.noise_,
-                n_draws,
-                seeds,
-                self.classes_.shape[0],
-                batch_size=self.batch_size,
-                n_jobs=self.n_jobs,
-                progress=None if bar is None else bar.update,
-                dtype=np.float32 if self._codec is None and float32_exact(self.estimator_) else np.float64,
-            )
-        finally:
-            if bar is not None:
-                bar.close()
+        if self.vote == "soft":
+            reduction, base_output = "scores", self._soft_scores
+        else:
+            reduction = "counts"
+            base_output = self._vote if net is None else _torch.numpy_vote(net)
+        with _montecarlo.progress_bar(self.verbose, X.shape[0] * n_draws) as progress:
+            return _montecarlo.evaluate(
+                self.estimator_, base_output, X, self.noise_, n_draws, seeds, reduction,
+                n_classes=self.classes_.shape[0], batch_size=self.batch_size,
+                n_jobs=self.n_jobs, progress=progress,
+                # codes of text columns (FrameCodec) are exact in float64 only
+                dtype=None if self._codec is None else np.float64,
+            )  # fmt: skip
 
     def _estimation_counts(self, X):
         X = self._validate_X(X)
@@ -834,7 +829,7 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self._check_fitted()
         self._warn_if_never_certifies()
         if radius is not None:
-            from ._sequential import check_radius, predict_certified_at
+            from ._sequential import check_radius
 
             check_radius(radius)
             if self.vote == "soft":
@@ -844,7 +839,7 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 y_pred = self._labels(top, abstain | ~(certified >= radius))
                 n = np.full(y_pred.shape[0], self.n_select + self.n_samples, dtype=np.int64)
                 return (y_pred, n) if return_n_draws else y_pred
-            y_pred, n_draws = predict_certified_at(self, X, radius)
+            y_pred, n_draws = self._predict_certified_at(X, radius)
             return (y_pred, n_draws) if return_n_draws else y_pred
         counts = self._estimation_counts(X)
         top2 = np.argsort(-counts, axis=1, kind="stable")[:, :2]
@@ -863,6 +858,26 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         if return_n_draws:
             return y_pred, np.full(y_pred.shape[0], self.n_samples, dtype=np.int64)
         return y_pred
+
+    def _predict_certified_at(self, X, radius):
+        """Sequential test at ``radius``: the class where certified, and the draws each row used.
+
+        The top class comes from ``n_select`` selection draws (as in CERTIFY);
+        stage ``k`` of the estimation draws comes from each input's stream
+        ``(SEQUENTIAL, k)`` (:func:`sksmooth._sequential.sequential_certify`).
+        """
+        from ._sequential import sequential_certify
+
+        # Never certify unless pA > 1/2 (Cohen et al.): radius 0 then means "g's class is sure".
+        p_star = max(0.5, float(self.noise_.p_required(float(radius))))
+        X, keys, entropy, top = self._select_top(X)
+
+        def counts(active, n_draws, stage):
+            return self._counts(X[active], keys[active], entropy, n_draws,
+                                (_random.SEQUENTIAL, stage))
+
+        certified, used = sequential_certify(counts, top, self.n_samples, self.alpha, p_star)
+        return self._labels(top, ~certified), used + self.n_select
 
     def certify(self, X):
         """Cohen et al.'s CERTIFY: class and certified radius for each input.

@@ -9,7 +9,7 @@ Speed: while the base model votes on one batch, a producer thread builds the
 next one (numpy's generators and ufuncs release the GIL, and so do the Cython
 loops of scikit-learn's trees and boosting), so on two cores the cost of making
 the noise hides behind the base model's own ``predict``. Gaussian draws go into
-a reused cache-sized block and are added straight into the batch buffer; trees
+cache-sized blocks and are added straight into the batch buffer; trees
 get float32 rows (bit-identical votes, see :func:`float32_exact`); with
 ``batch_size=None`` the batch size is picked per model (:class:`_BatchTuner`).
 Results depend on none of this: each input's draws come from its own stream,
@@ -25,7 +25,6 @@ inputs of 10,000 draws), on top of the same two batches. With
 model's output width (:func:`auto_batch_size`).
 """
 
-import inspect
 import os
 import time
 import warnings
@@ -164,10 +163,7 @@ def warn_unmoved_rows(noise, X):
     those features is at no finite distance from ``x``. The certificate there
     says only that ``g(x) = f(x)``.
     """
-    unmoved = getattr(noise, "unmoved_rows", None)
-    if unmoved is None:
-        return
-    rows = np.flatnonzero(unmoved(X))
+    rows = np.flatnonzero(noise.unmoved_rows(X))
     if rows.size:
         shown = ", ".join(str(i) for i in rows[:10]) + (", ..." if rows.size > 10 else "")
         warnings.warn(
@@ -342,21 +338,6 @@ def _effective_n_jobs(n_jobs):
     return effective_n_jobs(n_jobs)
 
 
-def _accepts_out(noise):
-    """Whether ``noise.sample`` takes ``out=`` (a float64 block it fills in place)."""
-    try:
-        return "out" in inspect.signature(noise.sample).parameters
-    except (TypeError, ValueError):
-        return False
-
-
-def _is_additive(noise):
-    """Whether ``noise.perturb`` is the protocol's default ``X + draws``."""
-    from .noise import BaseNoise
-
-    return getattr(type(noise), "perturb", None) is BaseNoise.perturb
-
-
 class _Producer:
     """Fills batch buffers with the noisy rows of consecutive inputs, in stream order."""
 
@@ -364,11 +345,8 @@ class _Producer:
         self.X, self.noise, self.n_draws, self.seeds = X, noise, n_draws, seeds
         self.n_features = X.shape[1]
         self.chunk = max(1, _CHUNK_BYTES // (8 * max(1, self.n_features)))
-        # Fast path, same values: draws into a reused float64 block, added in place.
-        self.work = None
-        if _accepts_out(noise):
-            self.work = np.empty((min(self.chunk, n_draws), self.n_features))
-        self.additive = _is_additive(noise)
+        # Declared additive draws (noise.additive) are added into the batch in place.
+        self.additive = noise.additive
         self.i, self.left, self.rng = 0, n_draws, None
 
     def fill(self, buf, owner):
@@ -380,10 +358,7 @@ class _Producer:
                 self.rng = generator(self.seeds[self.i])
             take = min(self.left, size - fill, self.chunk)
             row = X[self.i : self.i + 1]
-            if self.work is None:
-                draws = noise.sample(take, self.n_features, self.rng)
-            else:
-                draws = noise.sample(take, self.n_features, self.rng, out=self.work[:take])
+            draws = noise.sample(take, self.n_features, self.rng)
             if self.additive:
                 np.add(row, draws, out=buf[fill : fill + take])
             else:

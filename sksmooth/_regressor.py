@@ -19,13 +19,12 @@ from sklearn.utils.metadata_routing import (
 )
 from sklearn.utils.validation import _check_method_params, check_is_fitted, validate_data
 
-from . import _random, _torch
+from . import _montecarlo, _random, _torch
 from ._classifier import _keep_state_on_error, _seed_unset_random_states
-from ._engine import collect_outputs, float32_exact
 from ._exact_regression import exact_regression
 from ._stats import dkw_epsilon, order_statistic_lower_index, order_statistic_upper_index
 from ._warnings import SmoothingWarning
-from .noise import GaussianNoise
+from .noise import BaseNoise, GaussianNoise
 
 
 @contextmanager
@@ -175,7 +174,7 @@ class SmoothedRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
 
     _parameter_constraints = {
         "estimator": [HasMethods(["fit", "predict"]), None],
-        "noise": [HasMethods(["sample", "perturb", "radius"]), None],
+        "noise": [BaseNoise, None],
         "n_samples": [Interval(Integral, 1, None, closed="left")],
         "alpha": [Interval(Real, 0, 1, closed="neither")],
         "percentile": [Interval(Real, 0, 1, closed="neither")],
@@ -384,22 +383,11 @@ class SmoothedRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         keys = _random.row_keys(X)
         entropy = _random.base_entropy(self.random_state)
         seeds = _random.RowSeeds(keys, entropy, (_random.ESTIMATE,))
-        bar = None
-        if self.verbose and X.shape[0]:
-            from tqdm.auto import tqdm
-
-            bar = tqdm(total=X.shape[0] * self.n_samples, unit="draws", desc="sksmooth",
-                       leave=False)
-        try:
-            out = collect_outputs(
-                self._predict_outputs, X, self.noise_, self.n_samples, seeds,
-                batch_size=self.batch_size, n_jobs=self.n_jobs,
-                progress=None if bar is None else bar.update,
-                dtype=np.float32 if float32_exact(self.estimator_) else np.float64,
+        with _montecarlo.progress_bar(self.verbose, X.shape[0] * self.n_samples) as progress:
+            out = _montecarlo.evaluate(
+                self.estimator_, self._predict_outputs, X, self.noise_, self.n_samples, seeds,
+                "outputs", batch_size=self.batch_size, n_jobs=self.n_jobs, progress=progress,
             )  # fmt: skip
-        finally:
-            if bar is not None:
-                bar.close()
         if not np.all(np.isfinite(out)):
             raise ValueError(
                 "The base regressor returned non-finite outputs on noisy inputs; smoothing "

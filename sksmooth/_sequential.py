@@ -13,7 +13,6 @@ from numbers import Real
 
 import numpy as np
 
-from . import _random
 from ._stats import sequential_binomial_step, sequential_stage_alphas, sequential_stage_ends
 
 
@@ -26,34 +25,42 @@ def check_radius(radius):
         )
 
 
-def predict_certified_at(clf, X, radius):
-    """Class where ``clf``'s smoothed classifier is certified at ``radius``, and draws used.
+def sequential_certify(counts, top, n_max, alpha, p_star):
+    """Which inputs are certified: test ``H0: pA <= p_star`` in stages, and the draws used.
 
-    The top class comes from ``n_select`` draws of the selection stream (as in
-    CERTIFY); stage ``k`` of the estimation draws comes from its own stream
-    ``(SEQUENTIAL, k)`` of each input, so results do not depend on batching,
-    row order or ``n_jobs``.
+    Parameters
+    ----------
+    counts : callable
+        ``counts(active, n_draws, stage)``: vote counts of shape
+        ``(active.size, n_classes)`` (ints) of ``n_draws`` fresh draws for the
+        inputs at indices ``active``, from stream ``(SEQUENTIAL, stage)`` of
+        each input, so results do not depend on batching, row order or ``n_jobs``.
+    top : ndarray of int of shape (n_inputs,)
+        The class tested for each input (chosen on separate selection draws).
+    n_max : int
+        Most estimation draws per input (``n_samples``).
+    alpha : float
+        Total level: the stage levels sum to it (union bound).
+    p_star : float
+        The probability to beat; at least 1/2 (never certify unless pA > 1/2).
 
     Returns
     -------
-    y_pred : ndarray of shape (n_inputs,)
-        The class, or ``clf.abstain_label_`` where not certified at ``radius``.
-    n_draws : ndarray of shape (n_inputs,), dtype int64
-        Draws each input used, the ``n_select`` selection draws included.
-    """
-    check_radius(radius)
-    if not hasattr(clf.noise_, "p_required"):
-        raise TypeError(
-            f"{type(clf.noise_).__name__} has no p_required(radius) method, which sequential "
-            "certification needs; derive the noise from sksmooth.noise.BaseNoise."
-        )
-    # Never certify unless pA > 1/2 (Cohen et al.): radius 0 then means "g's class is sure".
-    p_star = max(0.5, float(clf.noise_.p_required(float(radius))))
-    X, keys, entropy, top = clf._select_top(X)
-    n_inputs = X.shape[0]
+    certified : ndarray of bool of shape (n_inputs,)
+    used : ndarray of int64 of shape (n_inputs,)
+        Estimation draws each input used.
 
-    ends = sequential_stage_ends(clf.n_samples)
-    alphas = sequential_stage_alphas(clf.alpha, ends.shape[0])
+    Examples
+    --------
+    >>> import numpy as np
+    >>> unanimous = lambda active, n, stage: np.column_stack([np.full(active.size, n),
+    ...                                                       np.zeros(active.size, int)])
+    >>> sequential_certify(unanimous, np.array([0, 1]), 10_000, 0.001, 0.9)
+    (array([ True, False]), array([156,  78]))
+    """
+    n_inputs = top.shape[0]
+    ends = sequential_stage_ends(n_max)
+    alphas = sequential_stage_alphas(alpha, ends.shape[0])
     n_a = np.zeros(n_inputs, dtype=np.int64)
     used = np.zeros(n_inputs, dtype=np.int64)
     certified = np.zeros(n_inputs, dtype=bool)
@@ -62,19 +69,16 @@ def predict_certified_at(clf, X, radius):
     for stage, (end, level) in enumerate(zip(ends.tolist(), alphas.tolist())):
         if active.size == 0:
             break
-        counts = clf._counts(
-            X[active], keys[active], entropy, end - done, (_random.SEQUENTIAL, stage)
-        )
-        if counts.dtype.kind != "i":
+        stage_counts = counts(active, end - done, stage)
+        if stage_counts.dtype.kind != "i":
             raise NotImplementedError(
                 "Sequential certification at a radius tests vote counts; this base model "
                 "votes with scores (soft smoothing). Use certify() and compare its radius."
             )
-        n_a[active] += counts[np.arange(active.size), top[active]]
+        n_a[active] += stage_counts[np.arange(active.size), top[active]]
         used[active] = end
         reject, give_up = sequential_binomial_step(n_a[active], end, p_star, level)
         certified[active[reject]] = True
         active = active[~(reject | give_up)]
         done = end
-    return clf._labels(top, ~certified), used + clf.n_select
-
+    return certified, used

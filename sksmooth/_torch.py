@@ -103,36 +103,6 @@ def torch_seed(seed):
     return int(seed.generate_state(1, np.uint64)[0])
 
 
-def has_torch_sampler(noise):
-    """Whether the family's own ``sample_torch`` can be trusted (else it is sampled on the host).
-
-    It must override the base class's, and be defined by the same class as
-    ``sample`` and ``perturb`` or a subclass of it: a subclass that changes
-    ``sample`` (say, a GaussianNoise variant) without its own ``sample_torch``
-    would otherwise draw its parent's noise on the device.
-    """
-    from .noise import BaseNoise
-    from .noise._features import AdditiveNoise
-
-    cls = type(noise)
-    if cls.sample_torch is BaseNoise.sample_torch:
-        return False
-    names = ("sample", "perturb")
-    sampler = "sample_torch"
-    if isinstance(noise, AdditiveNoise) and _definer(cls, "sample_torch") is AdditiveNoise:
-        # AdditiveNoise.sample_torch scatters the family's _sample_torch, the twin of _sample
-        sampler, names = "_sample_torch", ("sample", "perturb", "_sample")
-    if getattr(cls, sampler) is getattr(AdditiveNoise, "_sample_torch"):
-        return False
-    owner = _definer(cls, sampler)
-    return all(issubclass(owner, _definer(cls, name)) for name in names)
-
-
-def _definer(cls, name):
-    """The class in ``cls``'s MRO whose body defines ``name``."""
-    return next(klass for klass in cls.__mro__ if name in vars(klass))
-
-
 # ---------------------------------------------------------------------- fit
 def fit_net(
     estimator, X, y, classes, noise, noise_augment, random_state, entropy, params,
@@ -206,8 +176,8 @@ class NoisyCollate:
     Parameters
     ----------
     noise : noise object
-        Drawn with its ``sample_torch`` on the batch's device; a family without
-        one is drawn on the host with ``sample`` (numpy generator).
+        Drawn with its ``sample_torch`` on the batch's device when it declares
+        ``device_sampler``; otherwise on the host with ``sample`` (numpy generator).
     n_copies : int
         Noisy copies of each row in a batch.
     seed : int
@@ -240,7 +210,7 @@ class NoisyCollate:
             seed = np.random.SeedSequence(
                 [self.seed] if info is None else [self.seed, info.seed % 2**63]
             )
-            if has_torch_sampler(self.noise):
+            if self.noise.device_sampler:
                 self._gen = torch.Generator(device=device).manual_seed(torch_seed(seed))
             else:
                 self._gen = generator(seed)
@@ -257,7 +227,7 @@ class NoisyCollate:
             yb = yb.repeat(self.n_copies, *([1] * (yb.dim() - 1)))
         flat = Xb.reshape(Xb.shape[0], -1)
         gen = self._generator(Xb.device)
-        if has_torch_sampler(self.noise):
+        if self.noise.device_sampler:
             noisy = self.noise.perturb(
                 flat, self.noise.sample_torch(*flat.shape, gen, Xb.device, Xb.dtype)
             )
@@ -420,8 +390,8 @@ def count_votes(
         classifier ``z -> module(round(z))`` at ``x`` itself, not at ``x``
         rounded to float32 (see :func:`_exact_rows`).
     noise : noise object
-        With ``sample_torch`` the draws are made on the device; a family without
-        it is sampled on the host with ``sample`` (the numpy engine's draws) and
+        Where it declares ``device_sampler`` the draws are made on the device
+        with ``sample_torch``; a family without one is sampled on the host with ``sample`` (the numpy engine's draws) and
         copied over, with a :class:`~sksmooth.SmoothingWarning`.
     n_draws : int
     seeds : list of SeedSequence
@@ -449,7 +419,7 @@ def count_votes(
     if n_inputs == 0:
         return np.zeros((0, n_classes), dtype=np.float64 if soft else np.int64)
     device, dtype = _module_device_dtype(net)
-    on_device = has_torch_sampler(noise)
+    on_device = noise.device_sampler
     if not on_device:
         warnings.warn(
             f"{type(noise).__name__} has no torch sampler of its own (sample_torch): its "

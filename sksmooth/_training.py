@@ -126,7 +126,7 @@ def check_sklearn_base(training, training_params):
 
 def check_noise(training, noise):
     """Raise a clear error unless ``noise`` can train with ``training``."""
-    if not _torch.has_torch_sampler(noise):
+    if not noise.device_sampler:
         raise ValueError(
             f"training={training!r} draws its noise on the net's device and needs a noise "
             f"family with its own sample_torch; {type(noise).__name__} has none. Use "

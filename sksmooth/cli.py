@@ -29,6 +29,7 @@ import numpy as np
 
 from ._cli_data import Encoder, UserError, breast_cancer, make_dataset, read_csv
 from ._cli_regression import REGRESSORS
+from .noise._registry import FAMILIES
 
 ESTIMATORS = {
     "logistic": ("sklearn.linear_model", "LogisticRegression", {"max_iter": 1000}),
@@ -42,12 +43,9 @@ ESTIMATORS = {
 
 
 #: --noise choices: (class name in sksmooth, name of its level in the output).
-NOISES = {
-    "gaussian": ("GaussianNoise", "sigma"),
-    "laplace": ("LaplaceNoise", "scale"),
-    "uniform": ("UniformNoise", "scale"),
-    "subspace": ("SubspaceNoise", "n_keep"),
-}
+#: ``--noise`` choices: name -> (class name, level parameter), from the family registry.
+NOISES = {name: (family.cls.__name__, family.level) for name, family in FAMILIES.items()
+          if family.cli}
 
 __all__ = ["main", "certify_command", "UserError"]
 
@@ -275,12 +273,10 @@ def _make_estimator(name, random_state):
 
 
 def _make_noise(args, level, features):
-    from . import noise as noises
-
-    cls = getattr(noises, NOISES[args.noise][0])
-    if args.noise == "subspace":
-        return cls(level)
-    return cls(level, features=features)
+    family = FAMILIES[args.noise]
+    if not family.features:
+        return family.make(level)
+    return family.make(level, features=features)
 
 
 def _certify(clf, X, method):

@@ -122,7 +122,7 @@ FIT_BAD = [
     ("y of other length", X, y[:-1], {}, ValueError, "inconsistent"),
     ("abstain label is a class", X, y - 1, {"abstain_label": -1}, ValueError, "abstain_label"),
     ("base without predict", X, y, {"estimator": NoPredict()}, ValueError, "predict"),
-    ("noise is a number", X, y, {"noise": 0.25}, ValueError, "sample"),
+    ("noise is a number", X, y, {"noise": 0.25}, ValueError, "BaseNoise"),
     ("noise of wrong length", X, y, {"noise": GaussianNoise(sigma=[1.0, 1.0])}, ValueError,
      "one sigma per noised feature"),
     ("covariance of wrong shape", X, y, {"noise": CorrelatedGaussianNoise(np.eye(2))},

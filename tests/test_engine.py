@@ -62,17 +62,15 @@ def test_auto_batch_size_bounds_memory():
     assert auto_batch_size(5, 500) == 32 * 2**20 // (8 * 505)
 
 
-def test_gaussian_sample_out_gives_the_same_draws():
-    noise = GaussianNoise(0.3)
-    out = np.empty((50, 4))
-    a = noise.sample(50, 4, np.random.default_rng(5))
-    b = noise.sample(50, 4, np.random.default_rng(5), out=out)
-    assert b is out
+def test_gaussian_draws_are_scaled_standard_normals():
+    """The stream of GaussianNoise: standard normals times sigma, in row order."""
+    a = GaussianNoise(0.3).sample(50, 4, np.random.default_rng(5))
+    b = 0.3 * np.random.default_rng(5).standard_normal((50, 4))
     np.testing.assert_array_equal(a, b)
 
 
 class _SlowPerturbNoise(GaussianNoise):
-    """Gaussian noise through the generic protocol path (no ``out=``, own ``perturb``)."""
+    """Gaussian noise through the generic protocol path (own ``perturb``: not declared additive)."""
 
     def sample(self, n_draws, n_features, rng):
         return super().sample(n_draws, n_features, rng)
@@ -82,6 +80,7 @@ class _SlowPerturbNoise(GaussianNoise):
 
 
 def test_fast_path_matches_the_generic_protocol_path():
+    assert GaussianNoise.additive and not _SlowPerturbNoise.additive
     X = np.random.default_rng(3).normal(size=(6, 2))
     seeds = row_seeds(row_keys(X), 42, ESTIMATE)
     fast = count_votes(_vote, X, GaussianNoise(1.0), 700, seeds, 3, batch_size=256)

@@ -394,8 +394,18 @@ def test_no_closed_form_for_multiclass_under_non_gaussian_noise(multi):
     assert clf._exact is None and "only Gaussian" in clf._exact_reason
 
 
+class _BareNoise(BaseNoise):
+    norm = "l2"
+
+    def sample(self, n_draws, n_features, rng):
+        return rng.standard_normal((n_draws, n_features))
+
+    def radius(self, p_lower, p_upper):
+        return np.asarray(p_lower) - np.asarray(p_upper)
+
+
 def test_noise_hooks_default_to_no_closed_form():
-    noise = BaseNoise()
+    noise = _BareNoise()
     assert noise.dual_norm(np.ones(3)) is None
     assert noise.gaussian_covariance(np.eye(3)) is None
     g = GaussianNoise(0.5)

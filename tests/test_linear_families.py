@@ -66,4 +66,7 @@ def test_multiclass_l1_noise_has_no_closed_form():
         clf.certify(X[:2])
     auto = SmoothedClassifier(LogisticRegression(), LaplaceNoise(0.3), n_samples=50,
                               random_state=0).fit(X, y)
-    assert auto.certify(X[:5])[1].shape == (5,)
+    assert auto.certification_ == "monte_carlo"  # method="auto" falls back to sampling
+    y_pred, radius = auto.certify(X[:5])
+    np.testing.assert_array_equal(radius[y_pred == -1], 0)
+    assert np.all(radius[y_pred != -1] > 0)

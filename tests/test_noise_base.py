@@ -13,6 +13,9 @@ class _UniformLikeNoise(BaseNoise):
     def __init__(self, scale=1.0):
         self.scale = scale
 
+    def sample(self, n_draws, n_features, rng):
+        return rng.uniform(-self.scale, self.scale, size=(n_draws, n_features))
+
     def radius(self, p_lower, p_upper):
         return self.scale * (np.asarray(p_lower) - np.asarray(p_upper))
 

@@ -9,29 +9,25 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("skorch")
 
 from sksmooth import (  # noqa: E402
-    BernoulliMaskNoise,
     CorrelatedGaussianNoise,
     GaussianNoise,
     LaplaceNoise,
     SmoothedClassifier,
     SubspaceNoise,
-    UniformNoise,
 )
-from sksmooth import _torch  # noqa: E402
+from sksmooth import _montecarlo  # noqa: E402
+from sksmooth.noise._registry import FAMILIES as REGISTRY  # noqa: E402
 
 from .test_torch import CENTERS, blobs, clone_with, mlp_net  # noqa: E402
 
 COV = np.array([[0.2, 0.1, 0.0, 0.0], [0.1, 0.2, 0.05, 0.0],
                 [0.0, 0.05, 0.15, 0.0], [0.0, 0.0, 0.0, 0.1]])
-FAMILIES = [
-    LaplaceNoise(0.4),
-    UniformNoise(0.7),
+#: Every registered family (all declare a device sampler), then variants.
+FAMILIES = [family.make(family.levels[1], 4) for family in REGISTRY.values()] + [
     GaussianNoise([0.2, 0.5, 0.3, 0.4]),
     GaussianNoise(0.5, features=[0, 1]),
     LaplaceNoise(0.4, features=[1]),
     CorrelatedGaussianNoise(COV),
-    SubspaceNoise(2),
-    BernoulliMaskNoise(0.6),
 ]
 
 
@@ -50,7 +46,7 @@ def test_family_has_a_device_sampler_with_the_numpy_law(noise):
     Each comparison of two independent means of 40,000 draws fails by chance
     with probability < 2e-9; fixed seeds make the test deterministic.
     """
-    assert _torch.has_torch_sampler(noise)
+    assert noise.device_sampler
     t, n = _draws(noise)
     assert t.shape == n.shape == (40_000, 4)
     assert t.dtype == n.dtype
@@ -81,7 +77,7 @@ def net_clf():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("noise", FAMILIES, ids=repr)
-def test_torch_and_numpy_paths_agree_for_every_family(net_clf, noise):
+def test_torch_and_numpy_paths_agree_for_every_family(net_clf, noise, monkeypatch):
     """Vote frequencies of the device path and the numpy path agree within 4.5 SE.
 
     6 inputs x 3 classes per family, n = 3000 draws each: each comparison fails
@@ -93,7 +89,7 @@ def test_torch_and_numpy_paths_agree_for_every_family(net_clf, noise):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a host fallback would warn: the device path is used
         p_torch = model.predict_proba(rows)
-    model._torch_engine = False
+    monkeypatch.setattr(_montecarlo, "_FORCE_ENGINE", "numpy")
     p_numpy = model.predict_proba(rows)
     pooled = (p_torch + p_numpy) / 2
     se = np.sqrt(2 * pooled * (1 - pooled) / 3000)

@@ -29,15 +29,16 @@ from sksmooth import (
     UniformNoise,
 )
 from sksmooth._trees import ExactAdditiveSmoothing, _goes_left, split_boundary
+from sksmooth.noise._registry import FAMILIES as REGISTRY
 
 #: Per-comparison false-alarm rate of the Monte Carlo checks (Hoeffding).
 DELTA = 1e-6
 
+#: The registered families with independent coordinates, then variants.
 PRODUCT_NOISES = {
-    "gaussian": lambda: GaussianNoise(0.5),
+    **{name: (lambda family=family: family.make(family.levels[1], 4))
+       for name, family in REGISTRY.items() if family.cls.independent_coordinates},
     "gaussian-per-feature": lambda: GaussianNoise([0.3, 0.6, 0.4, 0.5]),
-    "laplace": lambda: LaplaceNoise(0.4),
-    "uniform": lambda: UniformNoise(0.7),
     "gaussian-features": lambda: GaussianNoise(0.5, features=[0, 2]),
     "laplace-features": lambda: LaplaceNoise(0.4, features=[1, 2, 3]),
 }

@@ -1,5 +1,6 @@
 """Noise families for randomized smoothing, one module per family."""
 
+from ._additive import AdditiveNoise
 from ._base import BaseNoise
 from ._correlated_gaussian import CorrelatedGaussianNoise, lowpass_covariance
 from ._gaussian import GaussianNoise
@@ -9,6 +10,7 @@ from ._uniform import UniformNoise
 
 __all__ = [
     "BaseNoise",
+    "AdditiveNoise",
     "GaussianNoise",
     "LaplaceNoise",
     "UniformNoise",

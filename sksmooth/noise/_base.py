@@ -1,12 +1,19 @@
 """The noise protocol: what every noise family implements."""
 
 import inspect
+from abc import ABCMeta, abstractmethod
 
 import numpy as np
 from sklearn.base import BaseEstimator
 
+#: Host sampling hooks: a class body that defines one of them (and no device hook)
+#: changes the noise, so it loses any device sampler it would inherit.
+_HOST_HOOKS = ("sample", "_sample", "perturb")
+#: Device sampling hooks: a class body that defines one declares a device sampler.
+_DEVICE_HOOKS = ("sample_torch", "_sample_torch")
 
-class BaseNoise(BaseEstimator):
+
+class BaseNoise(BaseEstimator, metaclass=ABCMeta):
     """Base class of the noise families.
 
     A noise object is a scikit-learn style parameter holder (``get_params``,
@@ -19,11 +26,31 @@ class BaseNoise(BaseEstimator):
        a lower bound on the top-class probability and an upper bound on the
        runner-up's (a radius ``<= 0`` means abstain).
 
-    Subclasses set the class attribute :attr:`norm` (``"l2"``, ``"l1"``, ``"l0"``,
-    ``"mahalanobis"``, ...) and may override :meth:`validate` to check their
-    parameters against the data (and resolve features given by column name).
-    Draws are either additive offsets (``perturb`` is ``X + draws``, which also
-    works on torch tensors) or boolean keep-masks that ``perturb`` applies.
+    A family must define :meth:`sample`, :meth:`radius` and the class
+    attribute :attr:`norm` (``"l2"``, ``"l1"``, ``"l0"``, ``"mahalanobis"``,
+    ...); ``__init__`` stores its parameters and ``_parameter_constraints``
+    (empty by default) may constrain them. Everything else has a default:
+    :meth:`p_required` (for ``predict_certified(radius=r)``) is derived from
+    :meth:`radius`, :meth:`validate` checks the constraints. Families for
+    additive noise on chosen features derive from
+    :class:`~sksmooth.noise.AdditiveNoise` instead and implement one hook,
+    ``_sample``.
+
+    What a family can do is declared in class attributes, never probed:
+
+    * :attr:`additive` — ``perturb(X, draws)`` is ``X + draws`` (the default
+      ``perturb``); the engine then adds the draws into its batch in place.
+      A class body that overrides ``perturb`` without setting it is declared
+      not additive.
+    * :attr:`soft_vote` — ``vote="soft"`` is proven for this noise.
+    * :attr:`independent_coordinates` — independent offset coordinates with
+      :meth:`marginal_cdf` (tree closed forms).
+    * :attr:`device_sampler` — :meth:`sample_torch` draws this family's noise
+      on a torch device. Set at class creation: a class body that defines a
+      device hook (``sample_torch`` or ``_sample_torch``) declares it, one that
+      defines only host hooks (``sample``, ``_sample``, ``perturb``) loses the
+      one it inherited, so a subclass that changes its noise is never sampled
+      with its parent's device sampler.
 
     Two optional hooks give linear base models closed-form certificates
     (:mod:`sksmooth.linear`); by default they return None, meaning "no closed
@@ -35,6 +62,29 @@ class BaseNoise(BaseEstimator):
 
     #: Name of the norm the certified radius is measured in.
     norm = None
+
+    #: Parameter constraints (scikit-learn's ``_validate_params``); none by default.
+    _parameter_constraints: dict = {}
+
+    #: Declared: ``perturb(X, draws)`` is ``X + draws``.
+    additive = True
+
+    #: Declared: soft smoothing (``vote="soft"``) is proven for this noise.
+    soft_vote = False
+
+    #: Declared: :meth:`sample_torch` draws this family's noise on a torch device.
+    device_sampler = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        body = vars(cls)
+        if "additive" not in body and "perturb" in body:
+            cls.additive = False
+        if "device_sampler" not in body:
+            if any(name in body for name in _DEVICE_HOOKS):
+                cls.device_sampler = True
+            elif any(name in body for name in _HOST_HOOKS):
+                cls.device_sampler = False
 
     def __repr__(self):
         """Every parameter that defines the distribution, defaults included.
@@ -65,22 +115,33 @@ class BaseNoise(BaseEstimator):
         self._validate_params()
         return self
 
+    @abstractmethod
     def sample(self, n_draws, n_features, rng):
         """Draw ``n_draws`` noise samples for inputs of ``n_features`` features.
 
         Consecutive calls on one generator must give the same draws as one call
         for the total number (the engine splits a row's draws across batches).
+
+        Parameters
+        ----------
+        n_draws, n_features : int
+        rng : numpy.random.Generator
+
+        Returns
+        -------
+        draws : ndarray of shape (n_draws, n_features)
+            Offsets (float64) for additive families, keep-masks (bool) for masks.
         """
-        raise NotImplementedError
 
     def sample_torch(self, n_draws, n_features, generator, device, dtype):
         """Draw ``n_draws`` noise samples as a torch tensor on ``device`` (the torch path).
 
-        Used by skorch nets (``sksmooth._torch``): the draws are made with the
-        ``torch.Generator`` ``generator`` directly on the model's device, in its
-        ``dtype``. A family that implements it must also make :meth:`perturb`
-        work on tensors (``X + draws`` does). Families without it still work on
-        the torch path: their draws are made on the host with :meth:`sample`.
+        Used by skorch nets (``sksmooth._torch``) when the family declares
+        :attr:`device_sampler`: the draws are made with the ``torch.Generator``
+        ``generator`` directly on the model's device, in its ``dtype``. A
+        family that implements it must also make :meth:`perturb` work on
+        tensors (``X + draws`` does). Families without it still work on the
+        torch path: their draws are made on the host with :meth:`sample`.
 
         Raises
         ------
@@ -97,9 +158,14 @@ class BaseNoise(BaseEstimator):
         """Noisy inputs from rows ``X`` (broadcast against ``draws``); additive by default."""
         return X + draws
 
+    @abstractmethod
     def radius(self, p_lower, p_upper):
-        """Certified radius from a lower bound on pA and an upper bound on pB."""
-        raise NotImplementedError
+        """Certified radius from a lower bound on pA and an upper bound on pB.
+
+        Vectorised over array-like ``p_lower``, ``p_upper``; a radius ``<= 0``
+        (or NaN) means abstain. It must be non-decreasing in ``p_lower`` (the
+        default :meth:`p_required` inverts it by bisection).
+        """
 
     def unmoved_rows(self, X):
         """Rows of ``X`` the noise cannot move (every noisy copy is the row itself).

@@ -3,7 +3,8 @@
 import numpy as np
 from scipy.stats import norm as _normal
 
-from ._features import FEATURES_CONSTRAINT, AdditiveNoise
+from ._additive import AdditiveNoise
+from ._features import FEATURES_CONSTRAINT
 
 
 class CorrelatedGaussianNoise(AdditiveNoise):

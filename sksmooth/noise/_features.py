@@ -1,10 +1,8 @@
-"""Additive noise on chosen features: resolving ``features`` and scattering draws."""
+"""The ``features`` parameter of additive noises: which columns get noise."""
 
 from numbers import Integral
 
 import numpy as np
-
-from ._base import BaseNoise
 
 #: Parameter constraint of ``features``: indices, a mask, names, one index or name, or None.
 FEATURES_CONSTRAINT = ["array-like", Integral, str, None]
@@ -84,101 +82,3 @@ def resolve_features(features, n_features, feature_names=None):
     if unique.shape[0] != idx.shape[0]:
         raise ValueError(f"features {arr.tolist()!r} lists a feature twice.")
     return unique
-
-
-class AdditiveNoise(BaseNoise):
-    """Base of the additive noises: draws on the chosen ``features``, zeros elsewhere.
-
-    Subclasses implement ``_sample(n_draws, n_noised, rng)`` for the noised
-    features only; :meth:`sample` scatters those draws into full-width rows,
-    so :meth:`perturb` stays ``X + draws`` and the other columns pass through
-    unchanged.
-    """
-
-    def validate(self, n_features, feature_names=None):
-        """Check the parameters and resolve ``features`` (names need ``feature_names``)."""
-        self._validate_params()
-        self._feature_names = None if feature_names is None else list(feature_names)
-        self._check_noised(self._n_noised(n_features))
-        return self
-
-    def _check_noised(self, n_noised):
-        """Check parameters whose shape depends on the number of noised features."""
-
-    def feature_indices(self, n_features):
-        """Indices of the features the noise applies to (all of them when ``features`` is None).
-
-        Parameters
-        ----------
-        n_features : int
-
-        Returns
-        -------
-        indices : ndarray of int
-        """
-        idx = resolve_features(self.features, n_features, getattr(self, "_feature_names", None))
-        return np.arange(n_features) if idx is None else idx
-
-    def _n_noised(self, n_features):
-        if self.features is None:
-            return n_features
-        return self.feature_indices(n_features).shape[0]
-
-    def sample(self, n_draws, n_features, rng):
-        """Draw ``(n_draws, n_features)`` offsets; columns outside ``features`` are 0.
-
-        Consecutive calls on one generator give the same draws as one call for
-        the total number.
-        """
-        if self.features is None:
-            return self._sample(n_draws, n_features, rng)
-        idx = self.feature_indices(n_features)
-        draws = np.zeros((n_draws, n_features))
-        draws[:, idx] = self._sample(n_draws, idx.shape[0], rng)
-        return draws
-
-    def sample_torch(self, n_draws, n_features, generator, device, dtype):
-        """Draw offsets on ``device`` (the torch path); columns outside ``features`` are 0.
-
-        Families implement ``_sample_torch(n_draws, n_noised, generator, device, dtype)``
-        for the noised features, the torch twin of their ``_sample``.
-        """
-        if self.features is None:
-            return self._sample_torch(n_draws, n_features, generator, device, dtype)
-        import torch
-
-        idx = torch.as_tensor(self.feature_indices(n_features), device=device)
-        draws = torch.zeros((n_draws, n_features), device=device, dtype=dtype)
-        draws[:, idx] = self._sample_torch(n_draws, idx.numel(), generator, device, dtype)
-        return draws
-
-    def _sample_torch(self, n_draws, n_noised, generator, device, dtype):
-        """Family hook: torch draws for the noised features (see :meth:`sample_torch`)."""
-        return BaseNoise.sample_torch(self, n_draws, n_noised, generator, device, dtype)
-
-    def unmoved_rows(self, X):
-        """Rows whose noised features are all NaN: ``NaN + eps`` is NaN, so no draw moves them."""
-        X = np.asarray(X, dtype=np.float64)
-        return np.isnan(X[:, self.feature_indices(X.shape[1])]).all(axis=1)
-
-    def dual_norm(self, w):
-        """Dual norm of ``w`` restricted to the noised features (see :meth:`BaseNoise.dual_norm`).
-
-        Perturbations of the other features are not covered by the certificate,
-        so only ``w``'s noised coordinates enter the exact radius of a halfspace.
-        """
-        w = np.asarray(w, dtype=np.float64)
-        return self._dual_norm(w[..., self.feature_indices(w.shape[-1])])
-
-    def gaussian_covariance(self, A):
-        """``A Sigma A^T`` for Gaussian noise, ``Sigma`` zero outside the noised features."""
-        A = np.asarray(A, dtype=np.float64)
-        return self._gaussian_covariance(A[:, self.feature_indices(A.shape[-1])])
-
-    def _dual_norm(self, w):
-        """Family hook on the noised coordinates of ``w``; None means no closed form."""
-        return None
-
-    def _gaussian_covariance(self, A):
-        """Family hook on the noised columns of ``A``; None means not Gaussian."""
-        return None

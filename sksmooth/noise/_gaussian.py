@@ -7,7 +7,8 @@ import numpy as np
 from scipy.stats import norm as _normal
 from sklearn.utils._param_validation import Interval
 
-from ._features import FEATURES_CONSTRAINT, AdditiveNoise
+from ._additive import AdditiveNoise
+from ._features import FEATURES_CONSTRAINT
 
 
 class GaussianNoise(AdditiveNoise):
@@ -95,8 +96,10 @@ class GaussianNoise(AdditiveNoise):
             raise ValueError(f"sigma must hold finite positive values; got {sigma.tolist()!r}.")
 
     def _sample(self, n_draws, n_noised, rng):
-        sigma = self.sigma if np.ndim(self.sigma) == 0 else np.asarray(self.sigma, np.float64)
-        return rng.standard_normal((n_draws, n_noised)) * sigma
+        """``N(0, sigma^2)`` offsets: standard normals, scaled in place."""
+        draws = rng.standard_normal((n_draws, n_noised))
+        draws *= self.sigma if np.ndim(self.sigma) == 0 else np.asarray(self.sigma, np.float64)
+        return draws
 
     def _sample_torch(self, n_draws, n_noised, generator, device, dtype):
         """``N(0, sigma^2)`` offsets drawn on ``device`` (the torch path)."""
@@ -106,22 +109,6 @@ class GaussianNoise(AdditiveNoise):
         if np.ndim(self.sigma) == 0:
             return draws.mul_(float(self.sigma))
         return draws.mul_(torch.as_tensor(np.asarray(self.sigma), device=device, dtype=dtype))
-
-    def sample(self, n_draws, n_features, rng, out=None):
-        """Draw ``(n_draws, n_features)`` offsets; columns outside ``features`` are 0.
-
-        ``out``, a float64 array of that shape, receives the same draws without
-        a new allocation (the counting engine's fast path).
-        """
-        if out is None or self.features is not None:
-            draws = super().sample(n_draws, n_features, rng)
-            if out is None:
-                return draws
-            out[...] = draws
-            return out
-        rng.standard_normal(out=out)  # the stream of _sample: standard normals, then scaled
-        out *= self.sigma if np.ndim(self.sigma) == 0 else np.asarray(self.sigma, np.float64)
-        return out
 
     def radius(self, p_lower, p_upper):
         """``s / 2 * (Phi^-1(p_lower) - Phi^-1(p_upper))`` (Cohen et al. 2019, Thm 1).

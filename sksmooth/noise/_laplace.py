@@ -6,7 +6,8 @@ import numpy as np
 from scipy.stats import laplace as _laplace
 from sklearn.utils._param_validation import Interval
 
-from ._features import FEATURES_CONSTRAINT, AdditiveNoise
+from ._additive import AdditiveNoise
+from ._features import FEATURES_CONSTRAINT
 
 
 class LaplaceNoise(AdditiveNoise):

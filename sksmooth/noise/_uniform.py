@@ -5,7 +5,8 @@ from numbers import Real
 import numpy as np
 from sklearn.utils._param_validation import Interval
 
-from ._features import FEATURES_CONSTRAINT, AdditiveNoise
+from ._additive import AdditiveNoise
+from ._features import FEATURES_CONSTRAINT
 
 
 class UniformNoise(AdditiveNoise):

@@ -25,11 +25,11 @@ from sksmooth import (
 )
 
 from .._models import HiddenLinearRule
+from .._soundness import FALSE_ALARM, allowed_overclaims  # noqa: F401 (re-exported)
 from ..test_noise_subspace import MajorityOfKept, _exact_flip_distance, _exact_prob_one
 
-#: Probability that a statistical check of the suite fails on a correct
-#: implementation, per check (the allowed count is the binomial (1 - FALSE_ALARM) quantile).
-FALSE_ALARM = 1e-4
+# FALSE_ALARM and the over-claim allowance come from the one harness, tests/_soundness.py.
+allowed = allowed_overclaims
 
 
 @dataclass
@@ -356,15 +356,6 @@ def certify_runs():
     """
     return [(path, case, alpha) for path in PATHS for case in path_cases(path)
             for alpha in ((0.001,) if PATHS[path].closed_form else (0.05, 0.001))]
-
-
-def allowed(n_trials, alpha, false_alarm=FALSE_ALARM):
-    """Largest over-claim count a sound method exceeds with probability <= ``false_alarm``.
-
-    Over-claims are independent across inputs and seeds, each with probability
-    ``<= alpha``, so their count is stochastically below Binomial(n_trials, alpha).
-    """
-    return int(stats.binom.isf(false_alarm, n_trials, alpha))
 
 
 def run_certify_case(case, *, path="monte carlo CERTIFY", alpha=0.05, seeds=(0, 1, 2),

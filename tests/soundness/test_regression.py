@@ -33,9 +33,10 @@ from sklearn.base import BaseEstimator, RegressorMixin
 
 from sksmooth import GaussianNoise, LaplaceNoise, SmoothedRegressor, SubspaceNoise, UniformNoise
 
+from .._soundness import allowed_overclaims
+
 pytestmark = [pytest.mark.soundness, pytest.mark.slow]
 
-FALSE_ALARM = 1e-4
 M, N, ALPHA = 1000, 1000, 0.05
 W = np.array([0.8, -0.5, 0.3])
 B = 0.1
@@ -59,10 +60,6 @@ class HiddenMonotone(RegressorMixin, BaseEstimator):
 
     def predict(self, X):
         return MAPS[self.kind](np.asarray(X, dtype=np.float64) @ W + B)
-
-
-def _allowed(m, alpha):
-    return int(stats.binom.isf(FALSE_ALARM, m, alpha))
 
 
 def _inputs(seed):
@@ -93,10 +90,10 @@ def test_certify_bounds_contain_true_percentile(kind, name, noise, p, shift, u, 
     step = r * (1 - 1e-9) * abs(W @ u)  # the largest |w.delta| over the ball, just inside
     true_low, true_high = g(s + shift - step), g(s + shift + step)
     failures = (true_low < lower) | (true_high > upper)
-    assert failures.sum() <= _allowed(M, ALPHA), failures.sum()
+    assert failures.sum() <= allowed_overclaims(M, ALPHA), failures.sum()
     # Each side at alpha / 2 (the split of alpha): one more check per side, same rate.
-    assert (true_low < lower).sum() <= _allowed(M, ALPHA / 2)
-    assert (true_high > upper).sum() <= _allowed(M, ALPHA / 2)
+    assert (true_low < lower).sum() <= allowed_overclaims(M, ALPHA / 2)
+    assert (true_high > upper).sum() <= allowed_overclaims(M, ALPHA / 2)
     # Random probes inside the ball never beat the dual-direction ones.
     rng = np.random.default_rng(0)
     for _ in range(3):
@@ -134,7 +131,7 @@ def test_certified_radius_keeps_true_percentile_within_tolerance(name, noise, p,
     step = radius * (1 - 1e-9) * abs(W @ u)
     low, high = MAPS["cubic"](s + shift - step), MAPS["cubic"](s + shift + step)
     failures = (low < y_pred - tol) | (high > y_pred + tol)
-    assert failures.sum() <= _allowed(M, ALPHA), failures.sum()
+    assert failures.sum() <= allowed_overclaims(M, ALPHA), failures.sum()
 
 
 class KeptLinear(RegressorMixin, BaseEstimator):
@@ -174,5 +171,5 @@ def test_ablation_bounds_contain_true_percentile_after_changing_a_feature():
                 x[j] = v
                 truths.append(_ablated_percentile(x, w, k, 0.5))
         failures += (min(truths) < lower[i]) or (max(truths) > upper[i])
-    assert failures <= _allowed(m, ALPHA), failures
+    assert failures <= allowed_overclaims(m, ALPHA), failures
     assert np.all(np.isfinite(lower)) and np.all(np.isfinite(upper))
