@@ -734,6 +734,7 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         return None if self.method == "monte_carlo" else exact
 
     # --------------------------------------------------------------- predict
+    @_montecarlo.one_bar
     def predict_proba(self, X):
         """Vote frequencies of the base estimator over ``n_samples`` noisy copies.
 
@@ -757,6 +758,7 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         counts = self._estimation_counts(X)
         return counts / float(self.n_samples)
 
+    @_montecarlo.one_bar
     def predict(self, X):
         """Smoothed majority vote over ``n_samples`` noisy copies; always a class.
 
@@ -777,6 +779,7 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]
 
+    @_montecarlo.one_bar
     def predict_certified(self, X, radius=None, return_n_draws=False):
         """The class where the answer is guaranteed, ``abstain_label`` elsewhere.
 
@@ -879,6 +882,7 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         certified, used = sequential_certify(counts, top, self.n_samples, self.alpha, p_star)
         return self._labels(top, ~certified), used + self.n_select
 
+    @_montecarlo.one_bar
     def certify(self, X):
         """Cohen et al.'s CERTIFY: class and certified radius for each input.
 

@@ -10,6 +10,8 @@ each input its own noise stream from its seed, so results do not depend on
 batching, row order or ``n_jobs``.
 """
 
+import functools
+import threading
 from contextlib import contextmanager
 
 import numpy as np
@@ -130,16 +132,62 @@ def evaluate(
     )  # fmt: skip
 
 
+#: The bar of the public call running in this thread (one bar per public call).
+_ACTIVE = threading.local()
+
+
+def _tqdm():
+    """tqdm's notebook bar where ipywidgets is installed, its text bar elsewhere.
+
+    ``tqdm.auto`` in a notebook without ipywidgets warns "IProgress not found"
+    and prints a text bar anyway; this picks the text bar directly.
+    """
+    try:
+        import ipywidgets  # noqa: F401
+    except ImportError:
+        from tqdm.std import tqdm
+    else:
+        from tqdm.auto import tqdm
+    return tqdm
+
+
 @contextmanager
 def progress_bar(verbose, total):
-    """A tqdm bar's ``update`` while ``verbose`` and there is work, else None; closed on exit."""
+    """A tqdm bar's ``update`` while ``verbose`` and there is work, else None; closed on exit.
+
+    Inside :func:`one_bar` (a public call), every Monte Carlo pass adds its
+    draws to that call's single bar instead of opening its own.
+    """
+    outer = getattr(_ACTIVE, "bar", None)
+    if outer is not None:
+        if total:
+            outer.total += total
+            outer.refresh()
+        yield outer.update if total else None
+        return
     if not verbose or not total:
         yield None
         return
-    from tqdm.auto import tqdm
-
-    bar = tqdm(total=total, unit="draws", desc="sksmooth", leave=False)
+    bar = _tqdm()(total=total, unit="draws", desc="sksmooth", leave=False)
     try:
         yield bar.update
     finally:
         bar.close()
+
+
+def one_bar(method):
+    """Decorator of public methods: all their Monte Carlo passes share one progress bar."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        if not self.verbose or getattr(_ACTIVE, "bar", None) is not None:
+            return method(self, *args, **kwargs)
+        bar = _tqdm()(total=0, unit="draws", desc="sksmooth", leave=False)
+        _ACTIVE.bar = bar
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            _ACTIVE.bar = None
+            bar.close()
+
+    return wrapper

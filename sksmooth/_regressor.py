@@ -410,6 +410,7 @@ class SmoothedRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         return np.asarray(low, dtype=np.float64), np.asarray(up, dtype=np.float64)
 
     # --------------------------------------------------------------- predict
+    @_montecarlo.one_bar
     def predict(self, X):
         """The smoothed ``percentile``-th percentile of ``f(x + eps)``.
 
@@ -433,6 +434,7 @@ class SmoothedRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
                 return q
         return self._sorted_outputs(X)[:, self._median_index()]
 
+    @_montecarlo.one_bar
     def certify(self, X, radius):
         """The smoothed percentile and certified bounds on it at every point within ``radius``.
 
@@ -494,6 +496,7 @@ class SmoothedRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
             )
         return S[:, self._median_index()], lower, upper
 
+    @_montecarlo.one_bar
     def certified_radius(self, X, tolerance):
         """The largest radius at which the certified bounds stay within ``tolerance`` of the prediction.
 

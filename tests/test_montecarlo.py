@@ -1,5 +1,7 @@
 """The Monte Carlo front door (sksmooth/_montecarlo.py): engine and dtype choice."""
 
+import sys
+
 import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
@@ -65,3 +67,45 @@ def test_evaluate_gives_the_engines_counts_and_outputs():
     # of x_0 (each of the 4 checks fails by chance with probability < 7e-6; fixed seed).
     assert outputs.shape == (4, 300)
     np.testing.assert_allclose(outputs.mean(axis=1), X[:, 0], atol=4.5 / np.sqrt(300))
+
+
+def test_one_progress_bar_per_public_call(monkeypatch):
+    # Issue 13, item 8: predict_certified(X, radius=r) opened one bar per sequential
+    # stage (six), certify two (selection and estimation).
+    import tqdm.std
+
+    from sklearn.tree import DecisionTreeClassifier
+
+    from sksmooth import GaussianNoise, SmoothedClassifier
+
+    opened = []
+    original = tqdm.std.tqdm.__init__
+
+    def spy(self, *args, **kwargs):
+        opened.append(kwargs.get("total"))
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(tqdm.std.tqdm, "__init__", spy)
+    monkeypatch.setitem(sys.modules, "ipywidgets", None)  # no widgets: the text bar
+    X = np.random.default_rng(0).normal(size=(30, 3))
+    clf = SmoothedClassifier(DecisionTreeClassifier(max_depth=3), GaussianNoise(0.5),
+                             method="monte_carlo", n_samples=2000, verbose=1,
+                             random_state=0).fit(X, (X[:, 0] > 0).astype(int))
+    for call in (lambda: clf.certify(X), lambda: clf.predict_certified(X, radius=0.3),
+                 lambda: clf.predict_proba(X), lambda: clf.predict(X)):
+        opened.clear()
+        call()
+        assert len(opened) == 1
+    clf.set_params(verbose=0)
+    opened.clear()
+    clf.certify(X)
+    assert opened == []
+
+
+def test_text_bar_without_ipywidgets(monkeypatch):
+    import tqdm.std
+
+    from sksmooth._montecarlo import _tqdm
+
+    monkeypatch.setitem(sys.modules, "ipywidgets", None)
+    assert _tqdm() is tqdm.std.tqdm
