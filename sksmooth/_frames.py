@@ -230,7 +230,7 @@ def check_target(M, y):
 def check_noise(codec, noise, estimator):
     """Raise a clear error unless the noise touches numeric columns only (and the base takes frames)."""
     from ._torch import skorch_net
-    from .noise._features import AdditiveNoise
+    from .noise import AdditiveNoise
 
     text = codec.text_columns()
     numeric = [c for c, n in zip(codec.columns, codec.numeric) if n]
