@@ -63,7 +63,7 @@ def _is_binary(net):
 
 
 def is_regressor(net):
-    """Whether ``net`` is a skorch ``NeuralNetRegressor`` (its ``predict`` is the module output)."""
+    """Whether ``net`` is a skorch ``NeuralNetRegressor`` (``predict`` gives the module output)."""
     from skorch import NeuralNetRegressor
 
     return isinstance(net, NeuralNetRegressor)
