@@ -112,6 +112,11 @@ def test_device_and_host_percentiles_agree_on_independent_draws(fitted, monkeypa
 
 
 def test_outputs_do_not_depend_on_batch_size(fitted):
+    """The same noisy rows at every batch size; outputs equal up to a float32 ulp.
+
+    (The module's float32 result for one row can change by an ulp with the batch
+    shape: measured 1.2e-7 at batch_size=1 against 4000, none at 64 to 2048.)
+    """
     reg, X, _ = fitted
     rows, net = X[:5], reg.estimator_
     ref = _torch.collect_outputs(net, rows, GaussianNoise(0.2), 5000, seeds_for(rows))
@@ -157,13 +162,15 @@ def test_certify_and_predict_end_to_end_on_the_device(fitted):
     y_pred, lower, upper = reg.certify(X[:10], radius=0.1)
     assert np.all(lower <= y_pred) and np.all(y_pred <= upper)
     assert np.all(np.isfinite(lower)) and np.all(np.isfinite(upper))
-    np.testing.assert_array_equal(reg.predict(X[:10]), y_pred)  # the same draws
+    # The same draws; the module's float32 result for a row may change by an ulp with the
+    # batch shape, which the tuner picks by timing (measured: at most 1.2e-7 here).
+    np.testing.assert_allclose(reg.predict(X[:10]), y_pred, rtol=1e-6, atol=1e-6)
     np.testing.assert_allclose(y_pred, y[:10], atol=1.0)
     # The bounds are order statistics of exactly the device outputs.
     seeds = RowSeeds(row_keys(X[:10]), base_entropy(reg.random_state), (ESTIMATE,))
     S = np.sort(_torch.collect_outputs(reg.estimator_, X[:10], reg.noise_, reg.n_samples,
                                        seeds), axis=1)
-    np.testing.assert_array_equal(S[:, reg._median_index()], y_pred)
+    np.testing.assert_allclose(S[:, reg._median_index()], y_pred, rtol=1e-6, atol=1e-6)
     radius = reg.certified_radius(X[:10], tolerance=1.0)
     assert np.all(radius >= 0) and np.all(np.isfinite(radius))
 
@@ -176,8 +183,8 @@ def test_cuda_regressor_certifies_on_the_device_reproducibly():
     assert next(reg.estimator_.module_.parameters()).is_cuda
     first = reg.certify(X[:20], radius=0.1)
     second = reg.certify(X[:20], radius=0.1)
-    for a, b in zip(first, second):
-        np.testing.assert_array_equal(a, b)
+    for a, b in zip(first, second):  # up to the module's float32 rounding between batch shapes
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
     assert np.all(first[1] <= first[0]) and np.all(first[0] <= first[2])
     np.testing.assert_allclose(first[0], y[:20], atol=1.0)
     seeds = RowSeeds(row_keys(X[:20]), base_entropy(0), (ESTIMATE,))
