@@ -33,8 +33,8 @@ def choose_engine(estimator, reduction, engine="auto"):
     """``"numpy"`` or ``"torch"``: the implementation :func:`evaluate` uses.
 
     ``"auto"`` takes the device engine for skorch nets counting votes or
-    scores, the numpy engine otherwise (order statistics are collected on the
-    host). An explicit ``"torch"`` needs a skorch net and votes or scores.
+    scores and for a skorch ``NeuralNetRegressor`` collecting outputs, the
+    numpy engine otherwise. An explicit ``"torch"`` needs one of those.
     """
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}.")
@@ -43,12 +43,14 @@ def choose_engine(estimator, reduction, engine="auto"):
     if engine == "auto" and _FORCE_ENGINE is not None:
         engine = _FORCE_ENGINE
     net = _torch.skorch_net(estimator)
+    on_device = net is not None and (reduction != "outputs" or _torch.is_regressor(net))
     if engine == "auto":
-        return "torch" if net is not None and reduction != "outputs" else "numpy"
-    if engine == "torch" and (net is None or reduction == "outputs"):
+        return "torch" if on_device else "numpy"
+    if engine == "torch" and not on_device:
         raise ValueError(
-            "engine='torch' counts votes or scores of a skorch net on its device; "
-            f"got {type(estimator).__name__} with reduction={reduction!r}."
+            "engine='torch' counts votes or scores of a skorch net, or collects the outputs "
+            f"of a skorch NeuralNetRegressor, on its device; got {type(estimator).__name__} "
+            f"with reduction={reduction!r}."
         )
     return engine
 
@@ -68,7 +70,8 @@ def evaluate(
         The numpy engine's base-model call on a 2-D array of noisy rows: class
         indices in ``[0, n_classes)`` (``"counts"``), class scores of shape
         ``(n_rows, n_classes)`` (``"scores"``) or one float per row
-        (``"outputs"``). The device engine calls ``estimator``'s module itself.
+        (``"outputs"``). The device engine calls ``estimator``'s module itself
+        (:func:`~sksmooth._torch.count_votes`, :func:`~sksmooth._torch.collect_outputs`).
     X : ndarray of shape (n_inputs, n_features)
         The clean, validated inputs.
     noise : BaseNoise
@@ -114,6 +117,11 @@ def evaluate(
            [  0, 100]])
     """
     engine = choose_engine(estimator, reduction, engine)
+    if engine == "torch" and reduction == "outputs":
+        return _torch.collect_outputs(
+            _torch.skorch_net(estimator), X, noise, n_draws, seeds, batch_size=batch_size,
+            progress=progress,
+        )  # fmt: skip
     if engine == "torch":
         return _torch.count_votes(
             _torch.skorch_net(estimator), X, noise, n_draws, seeds, n_classes,

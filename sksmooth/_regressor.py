@@ -105,8 +105,9 @@ class SmoothedRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         discrete with exact leaf probabilities, so the percentile and its
         bounds are exact too. Forests are sampled (their output mixes leaves
         across trees: no cheap exact law). See :attr:`certification_`. A skorch
-        ``NeuralNetRegressor`` is fed float32 rows (and ``y`` as a column);
-        its noise is drawn on the host, not on its device.
+        ``NeuralNetRegressor`` is fitted on float32 rows (and ``y`` as a
+        column) noised on the host; at prediction its noise is drawn on the
+        net's device and its module's outputs are collected there.
     batch_size : int, default=None
         Most noisy rows per base-model call; None tunes it while running.
     n_jobs : int, default=None
@@ -374,7 +375,7 @@ class SmoothedRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         return None if self.method == "monte_carlo" else exact
 
     def _predict_outputs(self, X_noisy):
-        if _torch.skorch_net(self.estimator_) is not None:  # noise drawn on the host
+        if _torch.skorch_net(self.estimator_) is not None:  # numpy engine: host noise
             X_noisy = np.asarray(X_noisy, dtype=np.float32)
         return np.asarray(self.estimator_.predict(self._to_base_input(X_noisy)))
 

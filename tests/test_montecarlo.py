@@ -32,7 +32,7 @@ def test_torch_engine_is_chosen_for_skorch_nets_and_the_test_hook_overrides_auto
     net = NeuralNetClassifier(nn.Linear(2, 2), criterion=nn.CrossEntropyLoss)
     assert _montecarlo.choose_engine(net, "counts") == "torch"
     assert _montecarlo.choose_engine(net, "scores") == "torch"
-    assert _montecarlo.choose_engine(net, "outputs") == "numpy"  # order statistics on the host
+    assert _montecarlo.choose_engine(net, "outputs") == "numpy"  # a classifier's outputs: host
     monkeypatch.setattr(_montecarlo, "_FORCE_ENGINE", "numpy")
     assert _montecarlo.choose_engine(net, "counts") == "numpy"
     assert _montecarlo.choose_engine(net, "counts", "torch") == "torch"  # explicit wins

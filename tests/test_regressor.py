@@ -25,6 +25,7 @@ from sksmooth import (
     SubspaceNoise,
     UniformNoise,
 )
+from sksmooth import _montecarlo
 from sksmooth._engine import collect_outputs
 from sksmooth._random import ESTIMATE, RowSeeds, row_keys
 from sksmooth._stats import (
@@ -506,8 +507,12 @@ def test_caller_arrays_are_not_mutated(diabetes):
     np.testing.assert_array_equal(y, y0)
 
 
-def test_skorch_regressor_through_the_numpy_engine():
-    """A NeuralNetRegressor gets float32 rows and a column y; its noise is drawn on the host."""
+def test_skorch_regressor_through_the_numpy_engine(monkeypatch):
+    """A NeuralNetRegressor gets float32 rows and a column y; the numpy engine's host noise.
+
+    ``engine="auto"`` collects its outputs on the net's device
+    (tests/test_regressor_torch.py); the numpy engine must work for it too.
+    """
     torch = pytest.importorskip("torch")
     skorch = pytest.importorskip("skorch")
     torch.manual_seed(0)
@@ -517,6 +522,7 @@ def test_skorch_regressor_through_the_numpy_engine():
         torch.nn.Sequential(torch.nn.Linear(3, 16), torch.nn.ReLU(), torch.nn.Linear(16, 1)),
         max_epochs=20, lr=0.05, verbose=0, train_split=None)
     reg = SmoothedRegressor(net, GaussianNoise(0.2), n_samples=300, random_state=0).fit(X, y)
+    monkeypatch.setattr(_montecarlo, "_FORCE_ENGINE", "numpy")
     y_pred, lower, upper = reg.certify(X[:5], radius=0.1)
     assert np.all(lower <= y_pred) and np.all(y_pred <= upper)
     assert np.all(np.isfinite(lower)) and np.all(np.isfinite(upper))
