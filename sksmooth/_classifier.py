@@ -1,10 +1,8 @@
 """SmoothedClassifier: validation and orchestration of randomized smoothing."""
 
-import functools
 import math
 import warnings
 from collections.abc import Hashable
-from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
@@ -19,54 +17,22 @@ from sklearn.base import (
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils import get_tags
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.metadata_routing import (
-    MetadataRouter,
-    MethodMapping,
-    _routing_enabled,
-    process_routing,
-)
+from sklearn.utils.metadata_routing import _routing_enabled, process_routing
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_method_params, check_is_fitted, validate_data
 
 from . import _frames, _montecarlo, _random, _torch, _training, _trees, linear
 from ._engine import warn_unmoved_rows
+from ._meta import SmoothingMixin, keep_state_on_error, numeric_hint, seed_unset_random_states
 from ._stats import binom_test_half, clopper_pearson_lower, hoeffding_lower
 from ._warnings import InconsistentVersionWarning, SmoothingWarning
-from .noise import BaseNoise, GaussianNoise
+from .noise import BaseNoise
+
+#: The numeric-features hint's last words for a classifier.
+_ENCODED = "; the certificate then covers the encoded features"
 
 
-def _keep_state_on_error(fit):
-    """Restore the estimator's attributes when ``fit`` raises, so a failed refit leaves it usable."""
-
-    @functools.wraps(fit)
-    def wrapper(self, *args, **kwargs):
-        state = dict(self.__dict__)
-        try:
-            return fit(self, *args, **kwargs)
-        except BaseException:
-            self.__dict__.clear()
-            self.__dict__.update(state)
-            raise
-
-    return wrapper
-
-
-@contextmanager
-def _numeric_hint():
-    """Add what to do to numpy's error on non-numeric features."""
-    try:
-        yield
-    except ValueError as exc:
-        if "could not convert" not in str(exc):
-            raise
-        raise ValueError(
-            f"{exc}. SmoothedClassifier adds noise to numeric features: encode non-numeric "
-            "columns before it (e.g. make_pipeline(OneHotEncoder(), SmoothedClassifier(...)); the "
-            "certificate then covers the encoded features)."
-        ) from exc
-
-
-class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
+class SmoothedClassifier(SmoothingMixin, MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     """A classifier smoothed by random noise, with provable robustness certificates.
 
     The smoothed classifier predicts ``g(x) = argmax_c P[f(x + eps) = c]`` where
@@ -299,51 +265,17 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
 
-    # ------------------------------------------------------------------ params
-    def set_params(self, **params):
-        """Set parameters; ``noise__<param>`` also works while ``noise`` is None.
-
-        With ``noise=None`` the default ``GaussianNoise()`` is materialised first,
-        so ``GridSearchCV(SmoothedClassifier(), {"noise__sigma": [...]})`` works.
-        """
-        if self.noise is None and "noise" not in params and any(
-            key.startswith("noise__") for key in params
-        ):
-            self.noise = GaussianNoise()
-        return super().set_params(**params)
-
-    def _make_estimator(self):
-        return LogisticRegression() if self.estimator is None else self.estimator
-
-    def _make_noise(self):
-        return GaussianNoise() if self.noise is None else self.noise
+    _default_estimator = LogisticRegression
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         base = get_tags(self._make_estimator())
-        tags.input_tags.allow_nan = base.input_tags.allow_nan
-        tags.input_tags.sparse = False
         if base.classifier_tags is not None:
             tags.classifier_tags.multi_class = base.classifier_tags.multi_class
         return tags
 
-    def get_metadata_routing(self):
-        """Metadata routing: ``fit`` parameters are routed to the base estimator's ``fit``.
-
-        Returns
-        -------
-        routing : MetadataRouter
-        """
-        return MetadataRouter(owner=self.__class__.__name__).add(
-            estimator=self._make_estimator(),
-            method_mapping=MethodMapping().add(caller="fit", callee="fit"),
-        )
-
     # --------------------------------------------------------------------- fit
-    def _finite_policy(self):
-        return "allow-nan" if get_tags(self._make_estimator()).input_tags.allow_nan else True
-
-    @_keep_state_on_error
+    @keep_state_on_error
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, **fit_params):
         """Fit the base estimator on noise-augmented data.
@@ -420,7 +352,7 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         else:
             X_train, y_train = X, y_enc
         estimator = clone(self._make_estimator())
-        _seed_unset_random_states(estimator, self.random_state)
+        seed_unset_random_states(estimator, self.random_state)
         self.estimator_ = estimator.fit(self._to_base_input(X_train), y_train, **params)
         self._base_labels = self._check_base_classes(self.estimator_)
 
@@ -647,7 +579,7 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self._check_fitted()
         if self._codec is not None:
             return _frames.validate_frame(self, self._codec, X, reset=False)
-        with _numeric_hint():
+        with numeric_hint("SmoothedClassifier", _ENCODED):
             return validate_data(
                 self, X, reset=False, dtype=np.float64, ensure_all_finite=self._finite_policy()
             )
@@ -658,7 +590,7 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         if self._codec is not None:
             X = _frames.validate_frame(self, self._codec, X, reset=True)
             return X, _frames.check_target(X, y)
-        with _numeric_hint():
+        with numeric_hint("SmoothedClassifier", _ENCODED):
             return validate_data(
                 self, X, y, dtype=np.float64, ensure_all_finite=self._finite_policy(),
                 y_numeric=False,
@@ -937,24 +869,6 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             radius = np.asarray(self.noise_.radius(p_lower, 1.0 - p_lower), dtype=np.float64)
         abstain = (p_lower <= 0.5) | ~(radius >= 0)
         return top, np.where(abstain, 0.0, radius), abstain
-
-
-def _seed_unset_random_states(estimator, random_state):
-    """Seed the base estimator's unset ``random_state`` parameters from ours (as bagging does).
-
-    Only parameters left at None are set, so a seed the user gave the base
-    estimator is kept; with ``random_state=None`` nothing changes.
-    """
-    if random_state is None:
-        return
-    rng = np.random.RandomState(_random.base_entropy(random_state) % 2**32)
-    seeds = {
-        key: int(rng.randint(np.iinfo(np.int32).max))
-        for key, value in sorted(estimator.get_params(deep=True).items())
-        if (key == "random_state" or key.endswith("__random_state")) and value is None
-    }
-    if seeds:
-        estimator.set_params(**seeds)
 
 
 def _label_family(dtype):

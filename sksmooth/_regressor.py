@@ -2,43 +2,22 @@
 
 import math
 import warnings
-from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, RegressorMixin, _fit_context, clone
 from sklearn.base import is_classifier
 from sklearn.linear_model import LinearRegression
-from sklearn.utils import get_tags
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.metadata_routing import (
-    MetadataRouter,
-    MethodMapping,
-    _routing_enabled,
-    process_routing,
-)
+from sklearn.utils.metadata_routing import _routing_enabled, process_routing
 from sklearn.utils.validation import _check_method_params, check_is_fitted, validate_data
 
 from . import _montecarlo, _random, _torch
-from ._classifier import _keep_state_on_error, _seed_unset_random_states
 from ._exact_regression import exact_regression
+from ._meta import SmoothingMixin, keep_state_on_error, numeric_hint, seed_unset_random_states
 from ._stats import dkw_epsilon, order_statistic_lower_index, order_statistic_upper_index
 from ._warnings import SmoothingWarning
-from .noise import BaseNoise, GaussianNoise
-
-
-@contextmanager
-def _numeric_hint():
-    """Add what to do to numpy's error on non-numeric features."""
-    try:
-        yield
-    except ValueError as exc:
-        if "could not convert" not in str(exc):
-            raise
-        raise ValueError(
-            f"{exc}. SmoothedRegressor adds noise to numeric features: encode non-numeric "
-            "columns before it (e.g. make_pipeline(OneHotEncoder(), SmoothedRegressor(...)))."
-        ) from exc
+from .noise import BaseNoise
 
 
 def _check_radius(radius):
@@ -60,7 +39,7 @@ def _check_tolerance(tolerance):
         )
 
 
-class SmoothedRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
+class SmoothedRegressor(SmoothingMixin, MetaEstimatorMixin, RegressorMixin, BaseEstimator):
     """A regressor smoothed by random noise, with certified bounds on its output.
 
     The smoothed regressor predicts the ``percentile``-th percentile (by
@@ -215,44 +194,10 @@ class SmoothedRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         self.verbose = verbose
 
     # ------------------------------------------------------------------ params
-    def set_params(self, **params):
-        """Set parameters; ``noise__<param>`` also works while ``noise`` is None."""
-        if self.noise is None and "noise" not in params and any(
-            key.startswith("noise__") for key in params
-        ):
-            self.noise = GaussianNoise()
-        return super().set_params(**params)
-
-    def _make_estimator(self):
-        return LinearRegression() if self.estimator is None else self.estimator
-
-    def _make_noise(self):
-        return GaussianNoise() if self.noise is None else self.noise
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        base = get_tags(self._make_estimator())
-        tags.input_tags.allow_nan = base.input_tags.allow_nan
-        tags.input_tags.sparse = False
-        return tags
-
-    def get_metadata_routing(self):
-        """Metadata routing: ``fit`` parameters are routed to the base estimator's ``fit``.
-
-        Returns
-        -------
-        routing : MetadataRouter
-        """
-        return MetadataRouter(owner=self.__class__.__name__).add(
-            estimator=self._make_estimator(),
-            method_mapping=MethodMapping().add(caller="fit", callee="fit"),
-        )
-
-    def _finite_policy(self):
-        return "allow-nan" if get_tags(self._make_estimator()).input_tags.allow_nan else True
+    _default_estimator = LinearRegression
 
     # --------------------------------------------------------------------- fit
-    @_keep_state_on_error
+    @keep_state_on_error
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, **fit_params):
         """Fit the base regressor on noise-augmented data.
@@ -279,7 +224,7 @@ class SmoothedRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
             )
         if self.n_jobs == 0:
             raise ValueError("n_jobs=0 runs nothing; pass None, a positive int, or -1 (all cores).")
-        with _numeric_hint():
+        with numeric_hint("SmoothedRegressor"):
             X, y = validate_data(
                 self, X, y, dtype=np.float64, ensure_all_finite=self._finite_policy(),
                 y_numeric=True,
@@ -310,7 +255,7 @@ class SmoothedRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         else:
             X_train, y_train = X, y
         estimator = clone(base)
-        _seed_unset_random_states(estimator, self.random_state)
+        seed_unset_random_states(estimator, self.random_state)
         if _torch.skorch_net(estimator) is not None:  # a NeuralNetRegressor: float32, y a column
             X_train, y_train = X_train.astype(np.float32), y_train.astype(np.float32)[:, None]
         self.estimator_ = estimator.fit(self._to_base_input(X_train), y_train, **params)
@@ -348,7 +293,7 @@ class SmoothedRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
     def _validate_X(self, X):
         self._validate_params()
         check_is_fitted(self)
-        with _numeric_hint():
+        with numeric_hint("SmoothedRegressor"):
             return validate_data(
                 self, X, reset=False, dtype=np.float64, ensure_all_finite=self._finite_policy()
             )
