@@ -152,7 +152,7 @@ def fit_and_certify(args, levels, make_noise, X_train, y_train, X_test, y_test, 
         cap = None if exact else monte_carlo_cap(reg.noise_, args.n_samples, args.alpha,
                                                  args.percentile)
         fitted.append({"level": level, "reg": reg, "exact": exact, "cap": cap,
-                       "seconds": time.perf_counter() - begin, "at0": (y_pred, lower, upper)})
+                       "seconds": time.perf_counter() - begin})
     norm = fitted[0]["reg"].noise_.norm
     extra_top = None
     if any(res["exact"] for res in fitted):  # exact: up to where every row leaves tolerance
@@ -163,17 +163,11 @@ def fit_and_certify(args, levels, make_noise, X_train, y_train, X_test, y_test, 
         radii = np.unique(np.append(radii, radius_option))
     for res in fitted:
         reg, begin = res["reg"], time.perf_counter()
-        res["radii"], res["lower"], res["upper"] = radii, [], []
-        for r in radii:
-            if r == 0.0:
-                y_pred, lower, upper = res["at0"]
-            else:
-                y_pred, lower, upper, _ = _certify_exact_or_sampled(
-                    reg, X_test, float(r), "exact" if res["exact"] else "monte_carlo")
-            res["lower"].append(lower)
-            res["upper"].append(upper)
-        res["y_pred"] = y_pred
-        res["lower"], res["upper"] = np.array(res["lower"]), np.array(res["upper"])
+        # every table radius on one set of draws (certify takes a list of radii)
+        y_pred, lower, upper, _ = _certify_exact_or_sampled(
+            reg, X_test, [float(r) for r in radii], "exact" if res["exact"] else "monte_carlo")
+        res["radii"], res["y_pred"] = radii, y_pred
+        res["lower"], res["upper"] = lower.T, upper.T
         res["coverage"] = np.array([certified_coverage(y_test, lo, up, tolerance=tolerance)
                                     for lo, up in zip(res["lower"], res["upper"])])
         res["half_width"] = np.array([mean_certified_half_width(lo, up)
@@ -183,7 +177,6 @@ def fit_and_certify(args, levels, make_noise, X_train, y_train, X_test, y_test, 
         res["base_mae"] = float(np.mean(np.abs(base - y_test)))
         res["smoothed_mae"] = float(np.mean(np.abs(y_pred - y_test)))
         res["seconds"] += time.perf_counter() - begin
-        del res["at0"]
     return fitted, radii, norm
 
 

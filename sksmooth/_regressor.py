@@ -405,29 +405,48 @@ class SmoothedRegressor(SmoothingMixin, MetaEstimatorMixin, RegressorMixin, Base
         Parameters
         ----------
         X : array-like of shape (n_inputs, n_features)
-        radius : float
-            Non-negative, in the norm ``noise_.norm``.
+        radius : float or array-like of shape (n_radii,)
+            Non-negative, in the norm ``noise_.norm``. Several radii are
+            bounded on one set of draws (each bound holds at its own radius
+            with probability at least ``1 - alpha``).
 
         Returns
         -------
         y_pred : ndarray of shape (n_inputs,)
             As :meth:`predict` (the same draws).
-        lower, upper : ndarray of shape (n_inputs,)
-            The certified bounds.
+        lower, upper : ndarray of shape (n_inputs,), or (n_inputs, n_radii)
+            The certified bounds; one column per radius when ``radius`` is a list.
         """
-        _check_radius(radius)
+        radii = np.asarray(radius, dtype=object if np.ndim(radius) == 0 else None)
+        if radii.ndim > 1 or (radii.ndim == 1 and radii.size == 0):
+            raise ValueError(f"radius must be a number or a 1-D list of numbers, got {radius!r}.")
+        for r in np.atleast_1d(radii).tolist():
+            _check_radius(r)
         exact = self._check_method()
         X = self._validate_X(X)
+        many = [float(r) for r in np.atleast_1d(radii).tolist()]
         if exact is not None:
-            out = exact.certify(X, self.percentile, float(radius))
-            if out is not None:
-                return out
-        low, up = self._levels(float(radius))
-        S = self._sorted_outputs(X)
+            outs = [exact.certify(X, self.percentile, r) for r in many]
+            if all(out is not None for out in outs):
+                if np.ndim(radius) == 0:
+                    return outs[0]
+                return (outs[0][0], np.column_stack([o[1] for o in outs]),
+                        np.column_stack([o[2] for o in outs]))
+        S = self._sorted_outputs(X)  # one set of draws for every radius
+        bounds = [self._order_bounds(S, r) for r in many]
+        y_pred = S[:, self._median_index()]
+        if np.ndim(radius) == 0:
+            return y_pred, bounds[0][0], bounds[0][1]
+        return (y_pred, np.column_stack([b[0] for b in bounds]),
+                np.column_stack([b[1] for b in bounds]))
+
+    def _order_bounds(self, S, radius):
+        """Lower and upper certified bounds at ``radius`` from sorted outputs ``S``."""
+        low, up = self._levels(radius)
         n = self.n_samples
         k_low = int(order_statistic_lower_index(n, low, self.alpha / 2))
         k_up = int(order_statistic_upper_index(n, up, self.alpha / 2))
-        m = X.shape[0]
+        m = S.shape[0]
         lower = S[:, k_low - 1] if k_low >= 1 else np.full(m, -np.inf)
         upper = S[:, k_up - 1] if k_up <= n else np.full(m, np.inf)
         if m and (k_low < 1 or k_up > n):
@@ -440,7 +459,7 @@ class SmoothedRegressor(SmoothingMixin, MetaEstimatorMixin, RegressorMixin, Base
                 + ". Use a smaller radius, more n_samples, or a larger alpha.",
                 SmoothingWarning,
             )
-        return S[:, self._median_index()], lower, upper
+        return lower, upper
 
     @_montecarlo.one_bar
     def certified_radius(self, X, tolerance):

@@ -527,3 +527,30 @@ def test_skorch_regressor_through_the_numpy_engine(monkeypatch):
     assert np.all(lower <= y_pred) and np.all(y_pred <= upper)
     assert np.all(np.isfinite(lower)) and np.all(np.isfinite(upper))
     np.testing.assert_allclose(y_pred, X[:5] @ np.array([1.0, -1.0, 0.5]), atol=1.0)
+
+
+def test_certify_takes_several_radii_on_one_set_of_draws():
+    # The CLI's table used to re-sample for every radius; a list of radii is bounded on
+    # one set of draws, and each column equals certify at that radius alone.
+    from sklearn.neighbors import KNeighborsRegressor
+    from sklearn.tree import DecisionTreeRegressor
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 3))
+    y = X[:, 0] + 0.1 * rng.normal(size=80)
+    radii = [0.0, 0.1, 0.5]
+    for base in (KNeighborsRegressor(), DecisionTreeRegressor(max_depth=4, random_state=0)):
+        reg = SmoothedRegressor(base, GaussianNoise(0.3), n_samples=400,
+                                random_state=0).fit(X, y)
+        y_pred, lower, upper = reg.certify(X[:6], radii)
+        assert lower.shape == upper.shape == (6, 3)
+        assert np.all(np.diff(lower, axis=1) <= 0) and np.all(np.diff(upper, axis=1) >= 0)
+        for j, r in enumerate(radii):
+            single = reg.certify(X[:6], r)
+            np.testing.assert_array_equal(single[0], y_pred)
+            np.testing.assert_array_equal(single[1], lower[:, j])
+            np.testing.assert_array_equal(single[2], upper[:, j])
+    with pytest.raises(ValueError, match="non-negative"):
+        reg.certify(X[:2], [0.1, -1.0])
+    with pytest.raises(ValueError, match="1-D list"):
+        reg.certify(X[:2], [[0.1]])
