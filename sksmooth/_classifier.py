@@ -3,7 +3,7 @@
 import math
 import warnings
 from collections.abc import Hashable
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 from sklearn.base import (
@@ -16,17 +16,22 @@ from sklearn.base import (
 )
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils import get_tags
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metadata_routing import _routing_enabled, process_routing
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_method_params, check_is_fitted, validate_data
 
 from . import _frames, _montecarlo, _random, _torch, _training, _trees, linear
 from ._engine import warn_unmoved_rows
-from ._meta import SmoothingMixin, keep_state_on_error, numeric_hint, seed_unset_random_states
+from ._meta import (
+    SHARED_CONSTRAINTS,
+    SmoothingMixin,
+    keep_state_on_error,
+    numeric_hint,
+    seed_unset_random_states,
+)
 from ._stats import binom_test_half, clopper_pearson_lower, hoeffding_lower
 from ._warnings import InconsistentVersionWarning, SmoothingWarning
-from .noise import BaseNoise
 
 #: The numeric-features hint's last words for a classifier.
 _ENCODED = "; the certificate then covers the encoded features"
@@ -213,21 +218,12 @@ class SmoothedClassifier(SmoothingMixin, MetaEstimatorMixin, ClassifierMixin, Ba
     """
 
     _parameter_constraints = {
-        "estimator": [HasMethods(["fit", "predict"]), None],
-        "noise": [BaseNoise, None],
-        "n_samples": [Interval(Integral, 1, None, closed="left")],
+        **SHARED_CONSTRAINTS,
         "n_select": [Interval(Integral, 1, None, closed="left")],
-        "alpha": [Interval(Real, 0, 1, closed="neither")],
-        "noise_augment": [Interval(Integral, 0, None, closed="left")],
-        "method": [StrOptions({"auto", "monte_carlo", "exact"})],
         "abstain_label": "no_validation",  # any scalar; checked against classes_
         "vote": [StrOptions({"hard", "soft"})],
         "training": [StrOptions({"noise", "consistency", "smoothadv", "macer"})],
         "training_params": [dict, None],
-        "batch_size": [Interval(Integral, 1, None, closed="left"), None],
-        "n_jobs": [Integral, None],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
     }
 
     def __init__(

@@ -4,11 +4,28 @@ import functools
 from contextlib import contextmanager
 
 import numpy as np
+from numbers import Integral, Real
+
 from sklearn.utils import get_tags
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping
 
 from . import _random
-from .noise import GaussianNoise
+from .noise import BaseNoise, GaussianNoise
+
+#: Parameter constraints both smoothed estimators share (each adds its own).
+SHARED_CONSTRAINTS = {
+    "estimator": [HasMethods(["fit", "predict"]), None],
+    "noise": [BaseNoise, None],
+    "n_samples": [Interval(Integral, 1, None, closed="left")],
+    "alpha": [Interval(Real, 0, 1, closed="neither")],
+    "noise_augment": [Interval(Integral, 0, None, closed="left")],
+    "method": [StrOptions({"auto", "monte_carlo", "exact"})],
+    "batch_size": [Interval(Integral, 1, None, closed="left"), None],
+    "n_jobs": [Integral, None],
+    "random_state": ["random_state"],
+    "verbose": ["verbose"],
+}
 
 
 class SmoothingMixin:

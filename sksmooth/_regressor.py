@@ -2,22 +2,27 @@
 
 import math
 import warnings
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, RegressorMixin, _fit_context, clone
 from sklearn.base import is_classifier
 from sklearn.linear_model import LinearRegression
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.metadata_routing import _routing_enabled, process_routing
 from sklearn.utils.validation import _check_method_params, check_is_fitted, validate_data
 
 from . import _montecarlo, _random, _torch
 from ._exact_regression import exact_regression
-from ._meta import SmoothingMixin, keep_state_on_error, numeric_hint, seed_unset_random_states
+from ._meta import (
+    SHARED_CONSTRAINTS,
+    SmoothingMixin,
+    keep_state_on_error,
+    numeric_hint,
+    seed_unset_random_states,
+)
 from ._stats import dkw_epsilon, order_statistic_lower_index, order_statistic_upper_index
 from ._warnings import SmoothingWarning
-from .noise import BaseNoise
 
 
 def _check_radius(radius):
@@ -153,17 +158,8 @@ class SmoothedRegressor(SmoothingMixin, MetaEstimatorMixin, RegressorMixin, Base
     """
 
     _parameter_constraints = {
-        "estimator": [HasMethods(["fit", "predict"]), None],
-        "noise": [BaseNoise, None],
-        "n_samples": [Interval(Integral, 1, None, closed="left")],
-        "alpha": [Interval(Real, 0, 1, closed="neither")],
+        **SHARED_CONSTRAINTS,
         "percentile": [Interval(Real, 0, 1, closed="neither")],
-        "noise_augment": [Interval(Integral, 0, None, closed="left")],
-        "method": [StrOptions({"auto", "monte_carlo", "exact"})],
-        "batch_size": [Interval(Integral, 1, None, closed="left"), None],
-        "n_jobs": [Integral, None],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
     }
 
     def __init__(

@@ -584,6 +584,25 @@ def certify_command(args, out=None):
     return 0
 
 
+def _data_summary(args, data, encoder, train, test):
+    """The data part of ``run.json``, shared by classification and regression."""
+    imputed = encoder.n_imputed(data)
+    return {
+        "source": data.source,
+        "encoding": args.encoding if args.csv else None,
+        "row_ids": data.id_source,
+        "rows_read": data.rows_read,
+        "rows_dropped": sum(data.dropped.values()),
+        "dropped_because": data.dropped,
+        "rows_used": data.n_rows,
+        "train_rows": len(train),
+        "test_rows": len(test),
+        "imputed": imputed,
+        "imputed_total": sum(imputed.values()),
+        "not_features": [{"name": n, "why": w} for n, w in data.ignored],
+    }
+
+
 def _write_run(path, args, data, encoder, train, test, results, norm, units, exact, abstain,
                version, seconds):
     label = NOISES[args.noise][1]
@@ -600,19 +619,8 @@ def _write_run(path, args, data, encoder, train, test, results, norm, units, exa
         "task": "classification",
         "settings": settings,
         "data": {
-            "source": data.source,
-            "encoding": args.encoding if args.csv else None,
-            "row_ids": data.id_source,
-            "rows_read": data.rows_read,
-            "rows_dropped": sum(data.dropped.values()),
-            "dropped_because": data.dropped,
-            "rows_used": data.n_rows,
-            "train_rows": len(train),
-            "test_rows": len(test),
+            **_data_summary(args, data, encoder, train, test),
             "classes": np.unique(data.y).tolist(),
-            "imputed": encoder.n_imputed(data),
-            "imputed_total": sum(encoder.n_imputed(data).values()),
-            "not_features": [{"name": n, "why": w} for n, w in data.ignored],
         },
         "features": encoder.describe(data, train, [r["level"] for r in results], noised),
         "certificate": {
@@ -703,21 +711,10 @@ def _regression(args, data, encoder, train, test, X_train, X_test, levels, label
             "task": "regression",
             "settings": {k: v for k, v in vars(args).items() if k != "command"},
             "data": {
-                "source": data.source,
-                "encoding": args.encoding,
-                "row_ids": data.id_source,
-                "rows_read": data.rows_read,
-                "rows_dropped": sum(data.dropped.values()),
-                "dropped_because": data.dropped,
-                "rows_used": data.n_rows,
-                "train_rows": len(train),
-                "test_rows": len(test),
+                **_data_summary(args, data, encoder, train, test),
                 "target": {"name": args.target, "mean": float(np.mean(y_train)),
                            "standard_deviation": sd, "min": float(np.min(y_train)),
                            "max": float(np.max(y_train)), "measured_on": "training rows"},
-                "imputed": encoder.n_imputed(data),
-                "imputed_total": sum(encoder.n_imputed(data).values()),
-                "not_features": [{"name": n, "why": w} for n, w in data.ignored],
             },
             "features": encoder.describe(data, train, levels, args.noise != "subspace"),
             "certificate": {
