@@ -25,6 +25,7 @@ from . import _frames, _montecarlo, _random, _torch, _training, _trees, linear
 from ._engine import warn_unmoved_rows
 from ._meta import (
     SHARED_CONSTRAINTS,
+    check_radius,
     SmoothingMixin,
     keep_state_on_error,
     numeric_hint,
@@ -35,6 +36,8 @@ from ._warnings import InconsistentVersionWarning, SmoothingWarning
 
 #: The numeric-features hint's last words for a classifier.
 _ENCODED = "; the certificate then covers the encoded features"
+#: The end of the radius error of predict_certified.
+_PREDICT_HINT = "; pass radius=None for Cohen et al.'s PREDICT"
 
 
 class SmoothedClassifier(SmoothingMixin, MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
@@ -751,18 +754,14 @@ class SmoothedClassifier(SmoothingMixin, MetaEstimatorMixin, ClassifierMixin, Ba
         if exact is not None:
             top, exact_radius, abstain = self._exact_certify(exact, X)
             if radius is not None:
-                from ._sequential import check_radius
-
-                check_radius(radius)
+                check_radius(radius, _PREDICT_HINT)
                 abstain = abstain | ~(exact_radius >= radius)
             y_pred = self._labels(top, abstain)
             return (y_pred, np.zeros(y_pred.shape[0], dtype=np.int64)) if return_n_draws else y_pred
         self._check_fitted()
         self._warn_if_never_certifies()
         if radius is not None:
-            from ._sequential import check_radius
-
-            check_radius(radius)
+            check_radius(radius, _PREDICT_HINT)
             if self.vote == "soft":
                 # The sequential test counts votes; soft votes are certified by CERTIFY's
                 # Hoeffding bound instead: certified at r iff certify's radius >= r.

@@ -476,3 +476,19 @@ def breast_cancer():
         bunch.target, np.array([str(i + 1) for i in range(n)], dtype=object),
         "row number in sklearn.datasets.load_breast_cancer (1 = the first)", n,
     )
+
+
+def uses_closed_form(estimator, method):
+    """Whether the fitted smoothed estimator certifies in closed form under ``--method``.
+
+    Read from its public ``certification_``; ``--method exact`` where none
+    applies is a one-line error saying why.
+    """
+    estimator.set_params(method=method)
+    try:
+        path = estimator.certification_
+    except ValueError as exc:
+        raise UserError(f"--method exact: {str(exc).splitlines()[0]}") from None
+    if method == "exact" and path == "monte_carlo":
+        raise UserError("--method exact: no closed form applies here; use --method auto")
+    return path != "monte_carlo"

@@ -18,7 +18,7 @@ import warnings
 
 import numpy as np
 
-from ._cli_data import UserError
+from ._cli_data import UserError, uses_closed_form
 from ._warnings import SmoothingWarning
 
 #: --estimator choices for a continuous target: (module, class, parameters).
@@ -109,23 +109,6 @@ def table_radii(caps, levels, norm, extra_top=None):
     return np.append(radii, radii[-1] + (radii[1] - radii[0] if radii.size > 1 else 1.0))
 
 
-def _certify_exact_or_sampled(reg, X, radius, method):
-    """(y_pred, lower, upper, exact?): the closed form where ``method`` allows one."""
-    if method in ("auto", "exact"):
-        reg.set_params(method="exact")
-        try:
-            y_pred, lower, upper = reg.certify(X, radius=radius)
-            return y_pred, lower, upper, True
-        except ValueError as exc:
-            if method == "exact":
-                raise UserError(f"--method exact: {str(exc).splitlines()[0]}") from None
-    reg.set_params(method="monte_carlo")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", SmoothingWarning)  # infinite bounds: the cap says it
-        y_pred, lower, upper = reg.certify(X, radius=radius)
-    return y_pred, lower, upper, False
-
-
 def fit_and_certify(args, levels, make_noise, X_train, y_train, X_test, y_test, tolerance,
                     radius_option):
     """One result per noise level: predictions and bounds at every table radius."""
@@ -148,7 +131,7 @@ def fit_and_certify(args, levels, make_noise, X_train, y_train, X_test, y_test, 
         except ValueError as exc:
             raise UserError(f"fitting {args.estimator} failed: {str(exc).splitlines()[0]}") \
                 from None
-        y_pred, lower, upper, exact = _certify_exact_or_sampled(reg, X_test, 0.0, args.method)
+        exact = uses_closed_form(reg, args.method)
         cap = None if exact else monte_carlo_cap(reg.noise_, args.n_samples, args.alpha,
                                                  args.percentile)
         fitted.append({"level": level, "reg": reg, "exact": exact, "cap": cap,
@@ -164,8 +147,9 @@ def fit_and_certify(args, levels, make_noise, X_train, y_train, X_test, y_test, 
     for res in fitted:
         reg, begin = res["reg"], time.perf_counter()
         # every table radius on one set of draws (certify takes a list of radii)
-        y_pred, lower, upper, _ = _certify_exact_or_sampled(
-            reg, X_test, [float(r) for r in radii], "exact" if res["exact"] else "monte_carlo")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SmoothingWarning)  # infinite bounds: the cap says it
+            y_pred, lower, upper = reg.certify(X_test, radius=[float(r) for r in radii])
         res["radii"], res["y_pred"] = radii, y_pred
         res["lower"], res["upper"] = lower.T, upper.T
         res["coverage"] = np.array([certified_coverage(y_test, lo, up, tolerance=tolerance)

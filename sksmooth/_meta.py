@@ -132,3 +132,12 @@ def seed_unset_random_states(estimator, random_state):
     }
     if seeds:
         estimator.set_params(**seeds)
+
+
+def check_radius(radius, hint=""):
+    """Raise a clear error unless ``radius`` is a non-negative number (``hint`` ends the message)."""
+    if isinstance(radius, bool) or not isinstance(radius, Real) or not radius >= 0:
+        raise ValueError(
+            f"radius must be a non-negative number (a distance in the noise's norm), got "
+            f"{radius!r}{hint}."
+        )

@@ -16,6 +16,7 @@ from . import _montecarlo, _random, _torch
 from ._exact_regression import exact_regression
 from ._meta import (
     SHARED_CONSTRAINTS,
+    check_radius,
     SmoothingMixin,
     keep_state_on_error,
     numeric_hint,
@@ -23,14 +24,6 @@ from ._meta import (
 )
 from ._stats import dkw_epsilon, order_statistic_lower_index, order_statistic_upper_index
 from ._warnings import SmoothingWarning
-
-
-def _check_radius(radius):
-    if isinstance(radius, bool) or not isinstance(radius, Real) or not radius >= 0:
-        raise ValueError(
-            f"radius must be a non-negative number (a distance in the noise's norm), got "
-            f"{radius!r}."
-        )
 
 
 def _check_tolerance(tolerance):
@@ -417,7 +410,7 @@ class SmoothedRegressor(SmoothingMixin, MetaEstimatorMixin, RegressorMixin, Base
         if radii.ndim > 1 or (radii.ndim == 1 and radii.size == 0):
             raise ValueError(f"radius must be a number or a 1-D list of numbers, got {radius!r}.")
         for r in np.atleast_1d(radii).tolist():
-            _check_radius(r)
+            check_radius(r)
         exact = self._check_method()
         X = self._validate_X(X)
         many = [float(r) for r in np.atleast_1d(radii).tolist()]

@@ -9,20 +9,9 @@ wrongly certified with probability at most ``alpha`` (union bound;
 Horváth et al., ICLR 2022, adaptive sampling).
 """
 
-from numbers import Real
-
 import numpy as np
 
 from ._stats import sequential_binomial_step, sequential_stage_alphas, sequential_stage_ends
-
-
-def check_radius(radius):
-    """Raise a clear error unless ``radius`` is a non-negative number."""
-    if isinstance(radius, bool) or not isinstance(radius, Real) or not radius >= 0:
-        raise ValueError(
-            f"radius must be a non-negative number (a distance in the noise's norm), got "
-            f"{radius!r}; pass radius=None for Cohen et al.'s PREDICT."
-        )
 
 
 def sequential_certify(counts, top, n_max, alpha, p_star):

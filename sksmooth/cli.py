@@ -27,7 +27,14 @@ import time
 
 import numpy as np
 
-from ._cli_data import Encoder, UserError, breast_cancer, make_dataset, read_csv
+from ._cli_data import (
+    Encoder,
+    UserError,
+    breast_cancer,
+    make_dataset,
+    read_csv,
+    uses_closed_form,
+)
 from ._cli_regression import REGRESSORS
 from .noise._registry import FAMILIES
 
@@ -279,26 +286,6 @@ def _make_noise(args, level, features):
     return family.make(level, features=features)
 
 
-def _certify(clf, X, method):
-    """(y_pred, radius, exact?): the closed form where ``method`` allows one, else sampling.
-
-    The estimator has no public attribute saying whether a closed form exists,
-    so ``method="auto"`` asks for ``"exact"`` and falls back to Monte Carlo when
-    the estimator refuses (it raises ValueError where no closed form exists).
-    """
-    if method in ("auto", "exact"):
-        clf.set_params(method="exact")
-        try:
-            y_pred, radius = clf.certify(X)
-            return y_pred, radius, True
-        except ValueError as exc:
-            if method == "exact":
-                raise UserError(f"--method exact: {str(exc).splitlines()[0]}") from None
-    clf.set_params(method="monte_carlo")
-    y_pred, radius = clf.certify(X)
-    return y_pred, radius, False
-
-
 def _mc_cap(noise, n_samples, alpha):
     """Largest radius n draws can certify at level alpha: a unanimous vote.
 
@@ -521,7 +508,8 @@ def certify_command(args, out=None):
         except ValueError as exc:
             raise UserError(f"fitting {args.estimator} failed: {str(exc).splitlines()[0]}") \
                 from None
-        y_pred, radius, exact = _certify(clf, X_test, args.method)
+        exact = uses_closed_form(clf, args.method)
+        y_pred, radius = clf.certify(X_test)
         elapsed = time.perf_counter() - begin
         base_acc = float(np.mean(clf.predict_base(X_test) == y_test))
         cap = None if exact else _mc_cap(clf.noise_, args.n_samples, args.alpha)
