@@ -26,8 +26,10 @@ model's output width (:func:`auto_batch_size`).
 """
 
 import os
+import threading
 import time
 import warnings
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -46,6 +48,15 @@ _FIRST_BATCH_BYTES = 1 * 2**20
 
 #: The tuner stops climbing at a batch size this much slower per row than the best.
 _TUNER_SLACK = 0.10
+
+#: A size whose first full batch is this many times slower per row than the best so
+#: far is rejected on that batch alone (no second trial at a size that is plainly worse).
+_TUNER_REJECT = 1.5
+
+#: The batch size each tuner settled on, per base model (held weakly) and workload:
+#: a later call on the same model starts there instead of climbing the ladder again.
+_SETTLED = weakref.WeakKeyDictionary()
+_SETTLED_LOCK = threading.Lock()
 
 #: Build the next batch in a producer thread while the base model votes.
 _OVERLAP = True
@@ -109,9 +120,16 @@ class _BatchTuner:
         it is.
     sizes : (int, int), default=None
         ``(first, cap)`` in rows instead (the torch engine's ladder).
+    memo : (object, hashable), default=None
+        ``(owner, key)``: the base model the batches go to and a key of the
+        workload (row width, output width, dtype, ...). The size settled on
+        is kept for them (the model held weakly) and a later tuner with the
+        same ``memo`` starts settled at it, so only a model's first call pays
+        for climbing the ladder. None: tune every time.
     """
 
-    def __init__(self, n_features, batch_size, n_classes=2, *, sizes=None):
+    def __init__(self, n_features, batch_size, n_classes=2, *, sizes=None, memo=None):
+        self.memo = None
         if batch_size is not None:
             self.first = self.cap = self.size = batch_size
             self.ladder = [batch_size]
@@ -130,17 +148,32 @@ class _BatchTuner:
         self.size = self.first
         self.settled = len(self.ladder) == 1
         self.rates, self.trials = [], []
+        self.memo = _memo_slot(memo)
+        if self.memo is not None and not self.settled:
+            owner, key = self.memo
+            with _SETTLED_LOCK:
+                known = _SETTLED.get(owner, {}).get(key)
+            if isinstance(known, int) and known in self.ladder:
+                self.size, self.settled = known, True
+            elif isinstance(known, list) and 0 < len(known) < len(self.ladder):
+                # An earlier call ended before settling: climb on from where it stopped.
+                self.rates, self.size = list(known), self.ladder[len(known)]
 
     def record(self, rows, seconds):
         """Seconds one batch of ``rows`` rows took; may change the size.
 
         Each size is judged on the faster of two full batches, so one slow
-        call (a warm-up, another process) does not decide.
+        call (a warm-up, another process) does not decide, except a size
+        whose first batch is :data:`_TUNER_REJECT` times slower per row than
+        the best so far: it is rejected at once. The size settled on is
+        remembered for the tuner's ``memo`` (a later call on the same base
+        model and workload starts there).
         """
         if self.settled or rows < self.size:
             return
         self.trials.append(seconds / rows)
-        if len(self.trials) < 2:
+        plainly_worse = bool(self.rates) and self.trials[0] > _TUNER_REJECT * min(self.rates)
+        if len(self.trials) < 2 and not plainly_worse:
             return
         self.rates.append(min(self.trials))
         self.trials = []
@@ -149,8 +182,34 @@ class _BatchTuner:
         if worse or len(self.rates) == len(self.ladder):
             self.size = self.ladder[int(np.argmin(self.rates))]
             self.settled = True
+            self._remember()
         else:
             self.size = self.ladder[len(self.rates)]
+
+    def finish(self):
+        """End of a call: keep how far an unsettled climb got, for the model's next call."""
+        if not self.settled and self.rates:
+            self._remember(list(self.rates))
+
+    def _remember(self, value=None):
+        if self.memo is None:
+            return
+        owner, key = self.memo
+        with _SETTLED_LOCK:
+            _SETTLED.setdefault(owner, {})[key] = self.size if value is None else value
+
+
+def _memo_slot(memo):
+    """``(owner, key)`` if ``owner`` can key :data:`_SETTLED` (weakly, by identity), else None."""
+    if memo is None:
+        return None
+    owner, key = memo
+    try:
+        weakref.ref(owner)
+        hash(owner)
+    except TypeError:  # no weak references, or unhashable: tune on every call
+        return None
+    return owner, key
 
 
 def warn_unmoved_rows(noise, X):
@@ -205,6 +264,7 @@ def count_votes(
     progress=None,
     dtype=np.float64,
     reduction="counts",
+    model=None,
 ):
     """Votes of the base model over ``n_draws`` noisy copies of each row of ``X``.
 
@@ -243,6 +303,10 @@ def count_votes(
         Returns). ``"outputs"``: every base output kept, in draw order
         (``vote`` returns one float per noisy row, e.g. a regressor's
         ``predict``; ``n_classes`` is ignored); see :func:`collect_outputs`.
+    model : object, default=None
+        The base model behind ``vote``: with ``batch_size=None`` the batch
+        size tuned on its first call is reused on later ones
+        (:class:`_BatchTuner`'s ``memo``). None: tune on every call.
 
     Returns
     -------
@@ -263,7 +327,8 @@ def count_votes(
     n_groups = min(n_inputs, _effective_n_jobs(n_jobs))
     if n_groups <= 1:
         return _count_group(vote, X, noise, n_draws, seeds, n_classes, batch, dtype, progress,
-                            reduction=reduction)
+                            reduction=reduction,
+                            memo=_memo(model, X, n_classes, dtype, reduction, 1))
     bounds = np.linspace(0, n_inputs, n_groups + 1).astype(int)
     # Threads by default: noise generation, numpy and scikit-learn's tree, boosting
     # and BLAS code release the GIL, and threads share the model without pickling.
@@ -282,6 +347,7 @@ def count_votes(
             delayed(_count_job)(
                 share, vote, X[lo:hi], noise, n_draws, seeds[lo:hi], n_classes, batch, dtype,
                 overlap=overlap, reduction=reduction,
+                memo=_memo(model, X, n_classes, dtype, reduction, n_groups),
             )
             for lo, hi in zip(bounds[:-1], bounds[1:])
         )
@@ -290,9 +356,16 @@ def count_votes(
     return np.vstack(parts)
 
 
+def _memo(model, X, n_classes, dtype, reduction, n_groups):
+    """The tuner's ``memo`` for ``model`` on this workload (None without a model)."""
+    if model is None:
+        return None
+    return model, ("host", X.shape[1], n_classes, np.dtype(dtype).str, reduction, n_groups)
+
+
 def collect_outputs(
     predict, X, noise, n_draws, seeds, *, batch_size=None, n_jobs=None, progress=None,
-    dtype=np.float64,
+    dtype=np.float64, model=None,
 ):
     """Every base output over ``n_draws`` noisy copies of each row of ``X`` (order statistics).
 
@@ -305,7 +378,7 @@ def collect_outputs(
     predict : callable
         Maps a 2-D array of noisy rows to one float per row (1-D, or a single
         column).
-    X, noise, n_draws, seeds, batch_size, n_jobs, progress, dtype
+    X, noise, n_draws, seeds, batch_size, n_jobs, progress, dtype, model
         As in :func:`count_votes`.
 
     Returns
@@ -328,7 +401,7 @@ def collect_outputs(
     """
     return count_votes(
         predict, X, noise, n_draws, seeds, 0, batch_size=batch_size, n_jobs=n_jobs,
-        progress=progress, dtype=dtype, reduction="outputs",
+        progress=progress, dtype=dtype, reduction="outputs", model=model,
     )
 
 
@@ -457,7 +530,7 @@ def _count_job(n_threads, *args, **kwargs):
 
 
 def _count_group(vote, X, noise, n_draws, seeds, n_classes, batch, dtype, progress=None,
-                 overlap=True, reduction="counts"):
+                 overlap=True, reduction="counts", memo=None):
     """Count votes for a contiguous group of inputs, one batch of noisy rows at a time.
 
     With two or more batches and ``overlap``, a producer thread builds batch
@@ -465,7 +538,7 @@ def _count_group(vote, X, noise, n_draws, seeds, n_classes, batch, dtype, progre
     """
     n_inputs, n_features = X.shape
     total = n_inputs * n_draws
-    tuner = _BatchTuner(n_features, batch, n_classes)
+    tuner = _BatchTuner(n_features, batch, n_classes, memo=memo)
     cap = min(tuner.cap, total)
     producer = _Producer(X, noise, n_draws, seeds)
     if reduction == "outputs":
@@ -497,6 +570,7 @@ def _count_group(vote, X, noise, n_draws, seeds, n_classes, batch, dtype, progre
         while True:
             fill = fill_next(buf, owner)
             if fill == 0:
+                tuner.finish()
                 return acc.result()
             consume(buf, owner, fill)
 
@@ -516,4 +590,5 @@ def _count_group(vote, X, noise, n_draws, seeds, n_classes, batch, dtype, progre
                 pending.cancel()
                 raise
             slot = 1 - slot
+    tuner.finish()
     return acc.result()

@@ -132,11 +132,11 @@ def evaluate(
     if reduction == "outputs":
         return _engine.collect_outputs(
             base_output, X, noise, n_draws, seeds, batch_size=batch_size, n_jobs=n_jobs,
-            progress=progress, dtype=dtype,
+            progress=progress, dtype=dtype, model=estimator,
         )  # fmt: skip
     return _engine.count_votes(
         base_output, X, noise, n_draws, seeds, n_classes, batch_size=batch_size,
-        n_jobs=n_jobs, progress=progress, dtype=dtype,
+        n_jobs=n_jobs, progress=progress, dtype=dtype, model=estimator,
     )  # fmt: skip
 
 

@@ -78,21 +78,24 @@ def auto_batch_size(n_features):
     return int(min(65536, max(1024, _AUTO_BATCH_BYTES // (4 * max(1, n_features)))))
 
 
-def batch_tuner(n_features, batch_size):
+def batch_tuner(n_features, batch_size, memo=None):
     """The engine's :class:`~sksmooth._engine._BatchTuner` for forward passes.
 
     A user's ``batch_size`` is kept. Otherwise the ladder runs in doublings
     from about :data:`_FIRST_BATCH_BYTES` of float32 rows (at least 64 rows) to
-    :func:`auto_batch_size`, each size judged by the wall time of its forward
-    passes and counting (synchronized on CUDA while tuning). Measured on a
+    :func:`auto_batch_size`, each size judged by the wall time from one forward
+    pass to the next less the time spent drawing noise (which does not depend
+    on the batch size; synchronized on CUDA while tuning). Measured on a
     2-core CPU for an MLP 64-256-256-10: 1,024 rows forward 2.1 times as fast
-    as the cap of 32,768 (benchmarks/bench_torch.py).
+    as the cap of 32,768 (benchmarks/bench_torch.py). With ``memo`` (the
+    module and a key of the workload) the size settled on is reused by the
+    module's later calls.
     """
     from ._engine import _BatchTuner
 
     cap = auto_batch_size(n_features)
     first = max(64, _FIRST_BATCH_BYTES // (4 * max(1, n_features)))
-    return _BatchTuner(n_features, batch_size, sizes=(min(first, cap), cap))
+    return _BatchTuner(n_features, batch_size, sizes=(min(first, cap), cap), memo=memo)
 
 
 def _module_device_dtype(net):
@@ -501,7 +504,9 @@ def _reduce(net, X, noise, n_draws, seeds, n_classes, reduction, *, batch_size, 
             SmoothingWarning,
             stacklevel=4,
         )
-    tuner = batch_tuner(n_features, batch_size)
+    module = net.module_
+    workload = ("device", n_features, n_classes, reduction, str(device), str(dtype))
+    tuner = batch_tuner(n_features, batch_size, memo=(module, workload))
     cap = min(tuner.cap, n_inputs * n_draws)
     size = min(tuner.size, cap)
     X_dev = _exact_rows(X, device)
@@ -514,20 +519,34 @@ def _reduce(net, X, noise, n_draws, seeds, n_classes, reduction, *, batch_size, 
     sums = torch.zeros((n_inputs, n_classes), dtype=torch.float64, device=device) if soft else None
     buf = torch.empty((cap, n_features), dtype=dtype, device=device)
     owner = torch.empty(cap, dtype=torch.int64, device=device)
-    module = net.module_
+    # Declared additive draws are added to the float64 row in a float64 scratch block
+    # and rounded once to the module's dtype into the batch (three vectorized passes,
+    # measured 2x faster than one mixed-dtype add on a CPU).
+    add_into = on_device and noise.additive
+    scratch = torch.empty((_BLOCK, n_features), dtype=torch.float64, device=device) \
+        if add_into else None
     was_training = module.training
     module.eval()
 
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
 
+    last = []  # (wall clock, rows) at the previous forward pass, while tuning
+    drawing = [0.0]  # seconds spent drawing noise since then
+
     def flush(fill, lo, hi):
         nonlocal pos
-        # Only the forward pass and the counting depend on the batch size (the draws are
-        # made in fixed blocks): the tuner times them, by wall clock, until it settles.
-        timing = not tuner.settled
-        if timing:
+        # The tuner sees the wall time from one forward pass to the next, less the time
+        # spent drawing noise: the pass, the counting, the copies into the batch and the
+        # per-batch Python work, all of which depend on the batch size. The draws do
+        # not (fixed blocks of _BLOCK draws per input), and timing them per batch would
+        # make batches smaller than a block look fast whenever no block was drawn.
+        if not tuner.settled:
             sync()
-            start = time.perf_counter()
+            now = time.perf_counter()
+            if last:
+                tuner.record(last[1], now - last[0] - drawing[0])
+            last[:] = [now, fill]
+            drawing[0] = 0.0
         out = _forward(module, buf[:fill])
         if outputs:
             values[pos : pos + fill] = _outputs(net, out)
@@ -540,9 +559,6 @@ def _reduce(net, X, noise, n_draws, seeds, n_classes, reduction, *, batch_size, 
             flat = (owner[:fill] - lo) * n_classes + _votes(net, out, n_classes)
             width = (hi - lo) * n_classes
             counts[lo * n_classes : hi * n_classes] += torch.bincount(flat, minlength=width)
-        if timing:
-            sync()
-            tuner.record(fill, time.perf_counter() - start)
         if progress is not None:
             progress(fill)
         return min(tuner.size, cap)
@@ -559,17 +575,28 @@ def _reduce(net, X, noise, n_draws, seeds, n_classes, reduction, *, batch_size, 
                 left = n_draws
                 while left:
                     take = min(left, _BLOCK)
+                    timing = not tuner.settled
+                    if timing:
+                        sync()
+                        start = time.perf_counter()
                     if on_device:
                         draws = noise.sample_torch(take, n_features, gen, device, dtype)
                     else:
                         host = noise.perturb(X[i : i + 1], noise.sample(take, n_features, rng))
                         host = np.ascontiguousarray(host)
                         noisy = torch.as_tensor(host, device=device).to(dtype)
+                    if timing:
+                        sync()
+                        drawing[0] += time.perf_counter() - start
                     left -= take
                     done = 0
                     while done < take:  # a block may straddle forward passes
                         put = min(take - done, size - fill)
-                        if on_device:  # float64 row + draws, rounded once to dtype into buf
+                        if add_into:  # float64 row + draws, rounded once to dtype into buf
+                            part = scratch[:put]
+                            part.copy_(draws[done : done + put]).add_(row)
+                            buf[fill : fill + put].copy_(part)
+                        elif on_device:
                             buf[fill : fill + put] = noise.perturb(row, draws[done : done + put])
                         else:
                             buf[fill : fill + put] = noisy[done : done + put]
@@ -581,6 +608,7 @@ def _reduce(net, X, noise, n_draws, seeds, n_classes, reduction, *, batch_size, 
                             fill, lo = 0, i if left or done < take else i + 1
             if fill:
                 flush(fill, lo, n_inputs)
+        tuner.finish()
     finally:
         module.train(was_training)
     if outputs:

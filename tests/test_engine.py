@@ -239,6 +239,105 @@ def test_batch_tuner_finds_an_interior_best_and_stops_climbing_past_it():
     assert _BatchTuner(64, 77, sizes=(256, 32768)).size == 77  # the user's size is kept
 
 
+def test_batch_tuner_rejects_a_plainly_slower_size_on_its_first_batch():
+    from sksmooth._engine import _TUNER_REJECT, _BatchTuner
+
+    tuner = _BatchTuner(64, None, sizes=(256, 4096))
+    for _ in range(2):  # 256 rows: 1 microsecond per row
+        tuner.record(256, 256e-6)
+    assert tuner.size == 512
+    tuner.record(512, 512e-6 * _TUNER_REJECT * 1.01)  # one batch, past the rejection bound
+    assert tuner.settled and tuner.size == 256
+    near = _BatchTuner(64, None, sizes=(256, 4096))
+    for _ in range(2):
+        near.record(256, 256e-6)
+    near.record(512, 512e-6 * 1.05)  # slower, but within the bound: a second batch decides
+    assert not near.settled and near.size == 512
+    near.record(512, 512e-6 * 0.9)
+    assert not near.settled and near.size == 1024
+
+
+def test_batch_tuner_memo_reuses_the_settled_size_per_model_and_workload():
+    import gc
+    import weakref
+
+    from sksmooth import _engine
+    from sksmooth._engine import _BatchTuner
+
+    class Model:
+        pass
+
+    model = Model()
+
+    def settle(memo):
+        tuner = _BatchTuner(64, None, sizes=(256, 4096), memo=memo)
+        timed = 0
+        while not tuner.settled:  # a per-call overhead: the largest size wins
+            tuner.record(tuner.size, 1e-3 + tuner.size * 1e-6)
+            timed += 1
+        return tuner.size, timed
+
+    assert settle((model, "a")) == (4096, 10)
+    again = _BatchTuner(64, None, sizes=(256, 4096), memo=(model, "a"))
+    assert again.settled and again.size == 4096  # no ladder on the model's next call
+    assert not _BatchTuner(64, None, sizes=(256, 4096), memo=(model, "b")).settled  # workload
+    assert not _BatchTuner(64, None, sizes=(256, 4096), memo=(Model(), "a")).settled  # model
+    assert _BatchTuner(64, 100, sizes=(256, 4096), memo=(model, "a")).size == 100  # the user's
+    assert model in _engine._SETTLED
+    alive = weakref.ref(model)
+    del model, again
+    gc.collect()
+    assert alive() is None  # the memo holds the model weakly
+
+    class Unhashable:
+        __hash__ = None
+
+    assert settle((Unhashable(), "a"))[1] == 10  # no memo: tunes, and does not fail
+    assert settle((Unhashable(), "a"))[1] == 10
+
+    # A call that ends before settling keeps its progress: the next climbs on.
+    short = Model()
+    tuner = _BatchTuner(64, None, sizes=(256, 4096), memo=(short, "a"))
+    for _ in range(4):  # 256 and 512 judged, then the call ends
+        tuner.record(tuner.size, 1e-3 + tuner.size * 1e-6)
+    tuner.finish()
+    resumed = _BatchTuner(64, None, sizes=(256, 4096), memo=(short, "a"))
+    assert not resumed.settled and resumed.size == 1024 and len(resumed.rates) == 2
+
+
+def test_certify_reuses_the_batch_size_tuned_on_the_models_first_call():
+    from sklearn.datasets import make_classification
+
+    from sksmooth import SmoothedClassifier, _engine
+
+    X, y = make_classification(n_samples=60, n_features=5, random_state=0)
+    clf = SmoothedClassifier(
+        LogisticRegression(), n_samples=100_000, n_select=10, method="monte_carlo",
+        random_state=0,
+    ).fit(X, y)
+    tuning = []
+    record = _engine._BatchTuner.record
+
+    def spy(self, rows, seconds):  # the batches a tuner still judges
+        if not self.settled:
+            tuning.append(rows)
+        record(self, rows, seconds)
+
+    _engine._BatchTuner.record = spy
+    try:
+        first = clf.certify(X[:20])
+        n_first = len(tuning)
+        tuning.clear()
+        second = clf.certify(X[:20])
+    finally:
+        _engine._BatchTuner.record = record
+    assert n_first >= 4  # the first call climbed the ladder ...
+    assert tuning == []  # ... the second started at the size it settled on
+    assert len(_engine._SETTLED[clf.estimator_]) == 1
+    np.testing.assert_array_equal(first[0], second[0])
+    np.testing.assert_array_equal(first[1], second[1])
+
+
 def _peak_traced(call):
     import tracemalloc
 

@@ -18,7 +18,7 @@ from sklearn.frozen import FrozenEstimator  # noqa: E402
 from torch import nn  # noqa: E402
 
 from sksmooth import GaussianNoise, SmoothedClassifier, SmoothingWarning  # noqa: E402
-from sksmooth import _montecarlo, _torch  # noqa: E402
+from sksmooth import _engine, _montecarlo, _torch  # noqa: E402
 
 from ._soundness import allowed_overclaims  # noqa: E402
 
@@ -205,11 +205,42 @@ def test_tuned_batch_gives_the_counts_of_any_fixed_batch(fitted):
     seeds = _random.RowSeeds(_random.row_keys(rows), 0, (1,))
     # 3 inputs x 9,000 draws: the tuner times 256, 512, ... rows (more than one size).
     k = len(clf.classes_)
+    _engine._SETTLED.pop(net.module_, None)  # not a size an earlier test settled on
     auto = count_votes(net, rows, clf.noise_, 9000, seeds, k, batch_size=None)
     for batch in (256, 1000, 4096):
         fixed = count_votes(net, rows, clf.noise_, 9000, seeds, k, batch_size=batch)
         np.testing.assert_array_equal(auto, fixed)
     assert auto.sum(axis=1).tolist() == [9000] * 3
+
+
+def test_torch_path_reuses_the_batch_size_tuned_on_the_modules_first_call(fitted):
+    from sksmooth import _random
+    from sksmooth._torch import count_votes
+
+    clf, X, _ = fitted
+    net, rows, k = clf.estimator_, X[:3], len(clf.classes_)
+    seeds = _random.RowSeeds(_random.row_keys(rows), 0, (1,))
+    _engine._SETTLED.pop(net.module_, None)
+    tuning = []
+    record = _engine._BatchTuner.record
+
+    def spy(self, rows_, seconds):  # the batches a tuner still judges
+        if not self.settled:
+            tuning.append(rows_)
+        record(self, rows_, seconds)
+
+    _engine._BatchTuner.record = spy
+    try:  # 3 x 100,000 rows: more than the whole ladder (4,096 ... 65,536 rows) needs
+        first = count_votes(net, rows, clf.noise_, 100_000, seeds, k)
+        n_first = len(tuning)
+        tuning.clear()
+        second = count_votes(net, rows, clf.noise_, 100_000, seeds, k)
+    finally:
+        _engine._BatchTuner.record = record
+    assert n_first >= 4 and tuning == []
+    (settled,) = _engine._SETTLED[net.module_].values()
+    assert settled in _torch.batch_tuner(rows.shape[1], None).ladder
+    np.testing.assert_array_equal(first, second)
 
 
 def clone_with(clf, **params):
