@@ -23,7 +23,10 @@ second of
   copies in batches of ``--cohen-batch`` rows (``x.repeat`` + ``randn_like *
   sigma``), argmax, counts per class, then the Clopper-Pearson bound;
 
-every variant run once per round, ``--repeats`` rounds (machine drift hits all
+then the pieces of certify timed side by side with the forward at its best
+batch (``parts``: ``randn``, the float64 add and rounding, argmax and
+bincount, as fractions of the forward); every variant run once per round,
+``--repeats`` rounds (machine drift hits all
 alike), and the ratios ``certify auto / forward best`` (target <= 1.25; also
 for the first call), ``certify@B / forward@B`` at the forward's best ``B``
 (what the noise and counting cost at one batch size) and ``cohen / certify
@@ -109,6 +112,53 @@ def cohen_certify(module, X, n0, n, batch, device, n_classes=10):
     return pred, radius
 
 
+def time_parts(module, rows, batch, device, repeats, n_features=64, block=4096):
+    """Seconds of certify's pieces for ``rows`` noisy rows, each run alternately, best of ``repeats``.
+
+    ``forward``: the module on batches of ``batch`` rows of one fixed tensor;
+    ``randn``: the Gaussians in blocks of ``block`` draws, scaled;
+    ``add``: a float64 row plus the draws, rounded into a float32 batch;
+    ``count``: argmax and bincount of the outputs.
+    """
+    gen = torch.Generator(device=device).manual_seed(0)
+    x = torch.rand((1, n_features), dtype=torch.float64, device=device)
+    buf = torch.rand((batch, n_features), device=device)
+    draws = torch.randn((batch, n_features), device=device)
+    scratch = torch.empty((batch, n_features), dtype=torch.float64, device=device)
+    with torch.no_grad():
+        out = module(buf)
+    owner = torch.zeros(batch, dtype=torch.int64, device=device)
+    n_batches = max(1, rows // batch)
+
+    def forward():
+        with torch.no_grad():
+            for _ in range(n_batches):
+                module(buf)
+
+    def randn():
+        for _ in range(max(1, rows // block)):
+            torch.randn((block, n_features), generator=gen, device=device).mul_(SIGMA)
+
+    def add():
+        for _ in range(n_batches):
+            scratch.copy_(draws).add_(x)
+            buf.copy_(scratch)
+
+    def count():
+        for _ in range(n_batches):
+            torch.bincount(owner * 10 + out.argmax(1), minlength=10 * 20)
+
+    runs = {"forward": forward, "randn": randn, "add": add, "count": count}
+    best = {key: np.inf for key in runs}
+    for _ in range(repeats):
+        for key, fn in runs.items():
+            t0 = time.perf_counter()
+            fn()
+            sync(device)
+            best[key] = min(best[key], time.perf_counter() - t0)
+    return best
+
+
 def bench(name, module_cls, device, args):
     torch.manual_seed(0)
     net = NeuralNetClassifier(module_cls, device=str(device), verbose=0).initialize()
@@ -183,6 +233,7 @@ def bench(name, module_cls, device, args):
         tuner_cls.record = record
     fwd = {b: best[f"forward@{b}"] for b in args.batches}
     b_best = min(fwd, key=fwd.get)
+    parts = time_parts(module, rows, b_best, device, args.repeats)
     print(f"\n{name}: {rows:,} noisy rows; tuner settled on "
           f"{sorted(set(settled)) or '-'} rows")
     for key in runs:
@@ -192,6 +243,8 @@ def bench(name, module_cls, device, args):
           f"(target <= 1.25); a model's first call {first / fwd[b_best]:.2f}")
     print(f"  certify@{b_best} / forward@{b_best}: {best[f'certify@{b_best}'] / fwd[b_best]:.2f} "
           "(the noise, counting and copies at one batch size)")
+    print(f"  parts at {b_best} rows, side by side: " + ", ".join(
+        f"{k} {v:.3f} s ({v / parts['forward']:.2f})" for k, v in parts.items()))
     print(f"  cohen / certify auto: {best['cohen'] / warm:.2f} (> 1: sksmooth faster)")
     old = auto_batch_size(64)
     if f"certify@{old}" in best:
