@@ -1,7 +1,7 @@
 """Plots of certified robustness, following scikit-learn's Display API.
 
-matplotlib is imported only when something is drawn, so ``import sksmooth``
-never needs it (install it with ``pip install sksmooth[plot]``).
+matplotlib (a dependency of sksmooth) is imported only when something is
+drawn, so ``import sksmooth`` stays fast.
 """
 
 import numpy as np

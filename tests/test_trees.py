@@ -9,7 +9,7 @@ false-alarm rate is below 4e-4 (seeds are fixed, so outcomes are deterministic).
 import mpmath as mp
 import numpy as np
 import pytest
-from scipy.stats import laplace, norm
+from scipy.stats import norm
 from sklearn.datasets import make_classification
 from sklearn.ensemble import (
     ExtraTreesClassifier,
