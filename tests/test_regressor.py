@@ -156,7 +156,11 @@ def test_every_family_certifies_a_regression(noise):
     y_pred, lower, upper = reg.certify(X[:5], radius=0 if reg.noise_.norm == "l0" else 0.05)
     assert np.all(lower <= y_pred) and np.all(y_pred <= upper)
     assert np.all(np.isfinite(lower)) and np.all(np.isfinite(upper))
-    assert reg.certified_radius(X[:5], tolerance=5.0).shape == (5,)
+    radii = reg.certified_radius(X[:5], tolerance=5.0)
+    assert radii.shape == (5,) and np.all(radii > 0)
+    for i, r in enumerate(radii):  # certify at the returned radius stays within the tolerance
+        y_i, lo_i, up_i = reg.certify(X[i : i + 1], radius=float(min(r, 1e6)))
+        assert up_i[0] - y_i[0] <= 5.0 and y_i[0] - lo_i[0] <= 5.0, (i, r, y_i, lo_i, up_i)
 
 
 def test_worst_case_probability_against_attained_axis_shifts():
