@@ -126,10 +126,18 @@ class _BatchTuner:
         is kept for them (the model held weakly) and a later tuner with the
         same ``memo`` starts settled at it, so only a model's first call pays
         for climbing the ladder. None: tune every time.
+    window : int, default=0
+        Fewest rows one trial spans: consecutive full batches are timed
+        together until they reach ``window`` rows, so a trial of small
+        batches is not one lucky (or unlucky) call of a fraction of a
+        millisecond.
     """
 
-    def __init__(self, n_features, batch_size, n_classes=2, *, sizes=None, memo=None):
+    def __init__(self, n_features, batch_size, n_classes=2, *, sizes=None, memo=None,
+                 window=0):
         self.memo = None
+        self.window = window
+        self._rows, self._seconds = 0, 0.0  # the trial being timed
         if batch_size is not None:
             self.first = self.cap = self.size = batch_size
             self.ladder = [batch_size]
@@ -162,16 +170,25 @@ class _BatchTuner:
     def record(self, rows, seconds):
         """Seconds one batch of ``rows`` rows took; may change the size.
 
-        Each size is judged on the faster of two full batches, so one slow
+        Each size is judged on the faster of two trials (a full batch, or
+        consecutive full batches of at least ``window`` rows), so one slow
         call (a warm-up, another process) does not decide, except a size
         whose first batch is :data:`_TUNER_REJECT` times slower per row than
         the best so far: it is rejected at once. The size settled on is
         remembered for the tuner's ``memo`` (a later call on the same base
         model and workload starts there).
         """
-        if self.settled or rows < self.size:
+        if self.settled:
             return
-        self.trials.append(seconds / rows)
+        if rows < self.size:  # a partial batch (an input's or the call's end) is no measure
+            self._rows, self._seconds = 0, 0.0
+            return
+        self._rows += rows
+        self._seconds += seconds
+        if self._rows < self.window:
+            return
+        self.trials.append(self._seconds / self._rows)
+        self._rows, self._seconds = 0, 0.0
         plainly_worse = bool(self.rates) and self.trials[0] > _TUNER_REJECT * min(self.rates)
         if len(self.trials) < 2 and not plainly_worse:
             return

@@ -89,13 +89,17 @@ def batch_tuner(n_features, batch_size, memo=None):
     2-core CPU for an MLP 64-256-256-10: 1,024 rows forward 2.1 times as fast
     as the cap of 32,768 (benchmarks/bench_torch.py). With ``memo`` (the
     module and a key of the workload) the size settled on is reused by the
-    module's later calls.
+    module's later calls. A trial spans at least one block of draws
+    (:data:`_BLOCK` rows: 16 passes of 256 rows), so that timer jitter on
+    passes of a fraction of a millisecond does not decide.
     """
     from ._engine import _BatchTuner
 
     cap = auto_batch_size(n_features)
     first = max(64, _FIRST_BATCH_BYTES // (4 * max(1, n_features)))
-    return _BatchTuner(n_features, batch_size, sizes=(min(first, cap), cap), memo=memo)
+    return _BatchTuner(
+        n_features, batch_size, sizes=(min(first, cap), cap), memo=memo, window=_BLOCK
+    )
 
 
 def _module_device_dtype(net):
