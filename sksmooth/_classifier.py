@@ -141,7 +141,9 @@ class SmoothedClassifier(SmoothingMixin, MetaEstimatorMixin, ClassifierMixin, Ba
         (each job holds at most two batches). None sizes batches in bytes from
         the row width and the model's output width (``n_classes`` scores per
         row): from about 1 MiB up to 32 MiB of rows and outputs per batch,
-        never under one row, tuned while running; counting then holds about
+        never under one row, tuned by measured throughput on the fitted
+        model's first calls and reused after (the draws never depend on it);
+        counting then holds about
         128 MiB at most besides the inputs (for base models whose ``predict``
         needs O(n_features + n_classes) memory per row).
     n_jobs : int, default=None

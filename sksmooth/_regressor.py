@@ -86,7 +86,9 @@ class SmoothedRegressor(SmoothingMixin, MetaEstimatorMixin, RegressorMixin, Base
         column) noised on the host; at prediction its noise is drawn on the
         net's device and its module's outputs are collected there.
     batch_size : int, default=None
-        Most noisy rows per base-model call; None tunes it while running.
+        Most noisy rows per base-model call; None tunes it by measured
+        throughput on the fitted model's first calls and reuses it after
+        (the draws never depend on it).
     n_jobs : int, default=None
         Inputs are split across jobs (``sklearn.utils.parallel``); results do
         not depend on it.
