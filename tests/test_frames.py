@@ -87,11 +87,11 @@ def test_penguins_round_trip():
 
 
 # ------------------------------------------- SmoothedClassifier on raw frames (issue 13.3)
-from sklearn.base import BaseEstimator, ClassifierMixin  # noqa: E402
+from sklearn.base import BaseEstimator, ClassifierMixin, clone  # noqa: E402
 from sklearn.compose import make_column_transformer  # noqa: E402
 from sklearn.ensemble import HistGradientBoostingClassifier  # noqa: E402
 from sklearn.impute import SimpleImputer  # noqa: E402
-from sklearn.model_selection import GridSearchCV  # noqa: E402
+from sklearn.model_selection import GridSearchCV, StratifiedKFold  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import OneHotEncoder  # noqa: E402
 
@@ -211,9 +211,17 @@ def test_grid_search_over_noise_levels_on_a_raw_frame():
 
     X, y = _penguins()
     grid = {"noise": [GaussianNoise.from_data(X, f, features=NUM) for f in (0.05, 0.5)]}
-    search = GridSearchCV(
-        SmoothedClassifier(_pipeline(), n_samples=200, n_select=20, random_state=0), grid,
-        scoring=make_certified_scorer(at=1.0), cv=2,
-    ).fit(X, y)
+    base = SmoothedClassifier(_pipeline(), n_samples=200, n_select=20, random_state=0)
+    search = GridSearchCV(base, grid, scoring=make_certified_scorer(at=1.0), cv=2).fit(X, y)
     scores = search.cv_results_["mean_test_score"]
     assert np.all(np.isfinite(scores)) and scores.max() > 0.5
+    # Each noise level's first-fold score is, recomputed by hand on the raw frame, the
+    # share of test rows whose certified prediction at radius 1 (sequential test) is right.
+    train, test = next(StratifiedKFold(2).split(X, y))
+    by_hand = []
+    for noise in grid["noise"]:
+        est = clone(base).set_params(noise=clone(noise)).fit(X.iloc[train], y.iloc[train])
+        y_pred = est.predict_certified(X.iloc[test], radius=1.0)
+        by_hand.append(np.mean(y_pred == y.iloc[test].to_numpy()))
+    np.testing.assert_array_equal(search.cv_results_["split0_test_score"], by_hand)
+    assert by_hand[0] != by_hand[1]  # the noise level reached each candidate

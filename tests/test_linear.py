@@ -390,8 +390,17 @@ def test_monte_carlo_method_samples_even_for_linear_models(binary):
 
 def test_no_closed_form_for_multiclass_under_non_gaussian_noise(multi):
     X, y = multi
-    clf = SmoothedClassifier(LogisticRegression(), L1TestNoise(0.5), n_samples=50).fit(X, y)
+    clf = SmoothedClassifier(LogisticRegression(), L1TestNoise(0.5), n_samples=50,
+                             random_state=0).fit(X, y)
     assert clf._exact is None and "only Gaussian" in clf._exact_reason
+    # It really samples: vote frequencies are counts out of n_samples, and auto gives
+    # exactly what method="monte_carlo" gives with the same random_state.
+    proba = clf.predict_proba(X[:20])
+    np.testing.assert_allclose(proba * 50, np.round(proba * 50), rtol=0, atol=1e-9)
+    y_auto, r_auto = clf.certify(X[:20])
+    y_mc, r_mc = clf.set_params(method="monte_carlo").certify(X[:20])
+    np.testing.assert_array_equal(y_auto, y_mc)
+    np.testing.assert_array_equal(r_auto, r_mc)
 
 
 class _BareNoise(BaseNoise):

@@ -5,7 +5,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GridSearchCV
+from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -123,8 +123,27 @@ def test_pipeline_and_grid_search_over_noise_param(data, noise, norm, param, gri
 def test_grid_search_over_noise_families(data):
     X, y = data
     X = StandardScaler().fit_transform(X)
-    search = GridSearchCV(
-        SmoothedClassifier(LogisticRegression(), n_samples=40, n_select=10, random_state=0),
-        {"noise": [LaplaceNoise(0.3), UniformNoise(0.3), SubspaceNoise(3)]}, cv=2,
-    ).fit(X, y)
-    assert type(search.best_estimator_.noise_) in (LaplaceNoise, UniformNoise, SubspaceNoise)
+    families = [LaplaceNoise(0.3), UniformNoise(0.3), SubspaceNoise(3)]
+    base = SmoothedClassifier(LogisticRegression(), n_samples=40, n_select=10, random_state=0)
+    search = GridSearchCV(base, {"noise": families}, cv=2).fit(X, y)
+    # Each candidate was scored with its own family: its fold scores are those of a
+    # classifier built directly with that noise (same folds, same random_state).
+    direct = [clone(base).set_params(noise=clone(noise)) for noise in families]
+    for i, est in enumerate(direct):
+        np.testing.assert_array_equal(
+            [search.cv_results_[f"split{k}_test_score"][i] for k in range(2)],
+            cross_val_score(est, X, y, cv=2))
+    # The families give different certificates, so the checks below can tell them apart.
+    certs = [clone(est).fit(X, y).certify(X[:10]) for est in direct]
+    assert not np.array_equal(certs[0][1], certs[1][1])
+    assert not np.array_equal(certs[0][1], certs[2][1])
+    # The refit best estimator holds the winning family (a fitted copy) and certifies with it.
+    best = search.best_params_["noise"]
+    assert search.cv_results_["rank_test_score"][families.index(best)] == 1
+    fitted = search.best_estimator_
+    assert type(fitted.noise_) is type(best) and fitted.noise_ is not best
+    assert fitted.noise_.get_params() == best.get_params()
+    got = fitted.certify(X[:10])
+    want = certs[families.index(best)]
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_array_equal(got[1], want[1])

@@ -132,10 +132,19 @@ def test_loading_a_state_of_another_version_warns(fitted, saved):
 def test_the_same_version_loads_silently(fitted):
     import warnings
 
-    clf, _ = fitted
+    import sksmooth
+
+    clf, X = fitted
+    state = clf.__getstate__()
+    assert state["_sksmooth_version"] == sksmooth.__version__  # a version is compared
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        pickle.loads(pickle.dumps(clf))
+        loaded = pickle.loads(pickle.dumps(clf))
+        explicit = SmoothedClassifier.__new__(SmoothedClassifier)
+        explicit.__setstate__(state)
+    # Silent, and the loaded model is the saved one.
+    _same(clf, loaded, X)
+    _same(clf, explicit, X)
 
 
 @pytest.mark.parametrize("name", ["_exact", "_exact_reason", "_base_labels", "abstain_label_"])

@@ -15,7 +15,7 @@ from skorch.dataset import ValidSplit  # noqa: E402
 from sklearn.base import clone  # noqa: E402
 from sklearn.frozen import FrozenEstimator  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
-from sklearn.model_selection import GridSearchCV  # noqa: E402
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score  # noqa: E402
 from sklearn.utils._param_validation import InvalidParameterError  # noqa: E402
 from torch import nn  # noqa: E402
 
@@ -245,6 +245,15 @@ def test_early_stopping_on_the_clean_validation_loss(method):
     # No epoch improves valid_loss by 100, so it stops after 1 + patience epochs.
     assert len(history) == 3
     assert np.all(np.isfinite(history[:, "valid_loss"]))
+    # The last valid_loss is the cross-entropy of the final module on the clean (un-noised)
+    # validation rows: ValidSplit(4, stratified=True) holds out StratifiedKFold(4)'s first fold.
+    codes = np.searchsorted(np.unique(y), y)
+    _, valid = next(StratifiedKFold(4).split(X, codes))
+    module = clf.estimator_.module_.eval()
+    with torch.no_grad():
+        logits = module(torch.as_tensor(X[valid], dtype=torch.float32))
+        clean = nn.functional.cross_entropy(logits, torch.as_tensor(codes[valid])).item()
+    assert history[-1, "valid_loss"] == pytest.approx(clean, rel=1e-5)
 
 
 @pytest.mark.parametrize("method", NET_ONLY)
@@ -359,12 +368,38 @@ def test_grid_search_over_training_params():
     clf = smoothed("consistency", mlp_net(max_epochs=2), n_samples=30)
     grid = GridSearchCV(clf, {"training_params": [{"lambda": 1.0}, {"lambda": 20.0}]}, cv=2)
     grid.fit(X, y)
-    assert len(grid.cv_results_["params"]) == 2
-    assert grid.best_estimator_.estimator_.certified_training.params["lambda"] in (1.0, 20.0)
-    grid = GridSearchCV(clf, [{"training": ["noise"], "training_params": [None]},
-                              {"training": ["macer"], "training_params": [{"m": 2}]}], cv=2)
+    assert [p["training_params"] for p in grid.cv_results_["params"]] == [
+        {"lambda": 1.0}, {"lambda": 20.0}]
+    # lambda reaches the loss: the two settings train differently ...
+    losses = {lam: clone(clf).set_params(training_params={"lambda": lam}).fit(X, y)
+              .estimator_.history[:, "train_loss"] for lam in (1.0, 20.0)}
+    assert losses[1.0] != losses[20.0]
+    # ... and the refit best estimator trained with the winning lambda, bit for bit.
+    best = grid.best_params_["training_params"]
+    net = grid.best_estimator_.estimator_
+    assert net.certified_training.params == _training.check_training_params("consistency", best)
+    assert net.history[:, "train_loss"] == losses[best["lambda"]]
+
+    options = [{"training": ["noise"], "training_params": [None]},
+               {"training": ["macer"], "training_params": [{"m": 2}]}]
+    grid = GridSearchCV(clf, options, cv=2)
     grid.fit(X, y)
-    assert len(grid.cv_results_["params"]) == 2
+    assert [(p["training"], p["training_params"]) for p in grid.cv_results_["params"]] == [
+        ("noise", None), ("macer", {"m": 2})]
+    # Each candidate was scored with its own method: its fold scores are those of the
+    # classifier built directly with it (same folds, same random_state).
+    for i, option in enumerate(options):
+        direct = clone(clf).set_params(training=option["training"][0],
+                                       training_params=option["training_params"][0])
+        np.testing.assert_array_equal(
+            [grid.cv_results_[f"split{k}_test_score"][i] for k in range(2)],
+            cross_val_score(direct, X, y, cv=2))
+    net = grid.best_estimator_.estimator_
+    if grid.best_params_["training"] == "noise":
+        assert type(net).__name__ == "NeuralNetClassifier"  # a plain net, no certified step
+    else:
+        assert net.certified_training.method == "macer"
+        assert net.certified_training.params["m"] == 2
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")

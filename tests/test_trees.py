@@ -141,8 +141,17 @@ def test_multiclass_boosting_samples():
     X, y = make_classification(200, 4, n_informative=3, n_redundant=0, n_classes=3,
                                random_state=0)
     clf = SmoothedClassifier(GradientBoostingClassifier(n_estimators=5, max_depth=1),
-                             GaussianNoise(0.5), n_samples=50).fit(X, y)
+                             GaussianNoise(0.5), n_samples=50, random_state=0).fit(X, y)
     assert clf.certification_ == "monte_carlo" and "multiclass" in clf._exact_reason
+    # It really samples: vote frequencies are counts out of n_samples, and auto gives
+    # exactly what method="monte_carlo" gives with the same random_state.
+    proba = clf.predict_proba(X[:20])
+    np.testing.assert_allclose(proba * 50, np.round(proba * 50), rtol=0, atol=1e-9)
+    assert np.any((proba > 0) & (proba < 1))  # some votes split: not a 0/1 closed form
+    y_auto, r_auto = clf.certify(X[:20])
+    y_mc, r_mc = clf.set_params(method="monte_carlo").certify(X[:20])
+    np.testing.assert_array_equal(y_auto, y_mc)
+    np.testing.assert_array_equal(r_auto, r_mc)
 
 
 # ------------------------------------------------------------ float32 splits
@@ -389,6 +398,15 @@ def test_linear_models_keep_the_linear_closed_form(data):
     X, y = data
     clf = SmoothedClassifier(LogisticRegression(), GaussianNoise(0.5)).fit(X, y)
     assert clf.certification_ == "exact-linear"
+    # The closed form's values, by hand from the fitted weights: the radius is the distance
+    # to the hyperplane and P[class 1] = Phi(score / (||w|| sigma)) (no sampling error).
+    w, b = clf.estimator_.coef_[0], clf.estimator_.intercept_[0]
+    score = X[:30] @ w + b
+    y_pred, radius = clf.certify(X[:30])
+    np.testing.assert_array_equal(y_pred, (score > 0).astype(int))
+    np.testing.assert_allclose(radius, np.abs(score) / np.linalg.norm(w), rtol=1e-9)
+    np.testing.assert_allclose(clf.predict_proba(X[:30])[:, 1],
+                               norm.cdf(score / (np.linalg.norm(w) * 0.5)), rtol=1e-9)
 
 
 # ------------------------------------------------------------- pipelines

@@ -239,11 +239,32 @@ def test_float32_inputs_certify_as_their_float64_values_and_base_sees_float64():
 
 
 def test_phi_inverse_tails_match_60_digits():
-    # norm.ppf (scipy's ndtri) near 0 and 1, where radii are computed, to 1e-12 relative.
-    for p in (1e-300, 1e-30, 1e-10, 0.3, 0.5 + 1e-12, 1 - 1e-10, 1 - 2**-52):
-        exact = mpmath.sqrt(2) * mpmath.erfinv(2 * mpmath.mpf(p) - 1)
-        got = norm.ppf(p)
-        assert abs(got - float(exact)) <= 1e-12 * max(1.0, abs(float(exact))), p
+    # GaussianNoise.radius, sigma / 2 * (Phi^-1(pA) - Phi^-1(pB)), with Phi^-1 near 0 and 1
+    # (where radii are computed) against 60-digit mpmath, to 1e-12 relative: each p against
+    # pB = 1/2 (Phi^-1 = 0, isolating one term) and both ways round a far-tail partner.
+    sigma = 0.7
+    noise = GaussianNoise(sigma)
+    ps = (1e-300, 1e-30, 1e-10, 0.3, 0.5 + 1e-12, 1 - 1e-10, 1 - 2**-52)
+
+    def phi_inv(p):
+        # Solved on the log of the smaller tail: sqrt(2) * erfinv(2p - 1) rounds 2p - 1 to -1
+        # at p = 1e-300 (60 digits), giving -inf and a check that always passes.
+        p = mpmath.mpf(p)
+        q = min(p, 1 - p)  # exact: p is a double
+        if q == 0.5:
+            return mpmath.mpf(0)
+        x = mpmath.findroot(lambda t: mpmath.log(mpmath.ncdf(t)) - mpmath.log(q),
+                            norm.ppf(float(q)))
+        assert mpmath.isfinite(x) and abs(mpmath.ncdf(x) / q - 1) < mpmath.mpf(10) ** -40
+        return x if p < 0.5 else -x
+
+    for p in ps:
+        for pa, pb in ((p, 0.5), (0.5, p), (p, 1e-20), (1e-20, p)):
+            exact = float(sigma / 2 * (phi_inv(pa) - phi_inv(pb)))
+            got = float(noise.radius(pa, pb))
+            assert abs(got - exact) <= 1e-12 * max(1.0, abs(exact)), (pa, pb)
+    got = noise.radius(np.array(ps), np.full(len(ps), 0.5))  # the vectorised path
+    np.testing.assert_allclose(got, [float(sigma / 2 * phi_inv(p)) for p in ps], rtol=1e-12)
 
 
 def test_laplace_pairwise_radius_keeps_a_tiny_pb_near_pa_one():
