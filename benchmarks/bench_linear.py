@@ -9,23 +9,14 @@ Run: python benchmarks/bench_linear.py [--repeat 3]
 """
 
 import argparse
-import time
 
 import numpy as np
 from sklearn.datasets import load_breast_cancer, load_wine
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
+from bench_certify import best_of
 from sksmooth import GaussianNoise, SmoothedClassifier
-
-
-def best_time(fn, repeat):
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - start)
-    return min(times), out
 
 
 def main():
@@ -44,9 +35,9 @@ def run(name, X, y, args):
     clf = SmoothedClassifier(LogisticRegression(), GaussianNoise(0.25), n_samples=10_000,
                              n_select=100, alpha=0.001, random_state=0).fit(X, y)
 
-    t_exact, (y_exact, r_exact) = best_time(
+    t_exact, (y_exact, r_exact) = best_of(
         lambda: clf.set_params(method="exact").certify(X_test), args.repeat)
-    t_mc, (y_mc, r_mc) = best_time(
+    t_mc, (y_mc, r_mc) = best_of(
         lambda: clf.set_params(method="monte_carlo").certify(X_test), args.repeat)
 
     certified = y_mc != -1

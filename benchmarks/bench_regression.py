@@ -14,7 +14,6 @@ Run: python benchmarks/bench_regression.py [--repeat 2]
 """
 
 import argparse
-import time
 
 import numpy as np
 from sklearn.datasets import load_diabetes
@@ -23,18 +22,10 @@ from sklearn.linear_model import Ridge
 from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeRegressor
 
+from bench_certify import best_of
 from sksmooth import GaussianNoise, SmoothedRegressor
 from sksmooth._engine import count_votes
 from sksmooth._random import ESTIMATE, RowSeeds, row_keys
-
-
-def best_time(fn, repeat):
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - start)
-    return min(times), out
 
 
 def main():
@@ -49,13 +40,13 @@ def main():
 
     forest = SmoothedRegressor(RandomForestRegressor(50, max_depth=8, random_state=0), noise,
                                n_samples=n, random_state=0).fit(X[100:], y[100:])
-    t_cert, _ = best_time(lambda: forest.certify(X_test, radius=0.1), args.repeat)
+    t_cert, _ = best_of(lambda: forest.certify(X_test, radius=0.1), args.repeat)
     rows = np.repeat(X_test, n, axis=0) + np.random.default_rng(0).normal(
         scale=0.25, size=(X_test.shape[0] * n, X.shape[1]))
     rows32 = rows.astype(np.float32)
-    t_floor, _ = best_time(lambda: forest.estimator_.predict(rows32), args.repeat)
+    t_floor, _ = best_of(lambda: forest.estimator_.predict(rows32), args.repeat)
     seeds = RowSeeds(row_keys(X_test), 0, (ESTIMATE,))
-    t_count, _ = best_time(lambda: count_votes(
+    t_count, _ = best_of(lambda: count_votes(
         lambda Z: (forest.estimator_.predict(Z) > 150).astype(np.intp), X_test, noise, n, seeds,
         2, dtype=np.float32), args.repeat)
     print(f"forest, {X_test.shape[0]} inputs x {n} draws:")
@@ -66,8 +57,8 @@ def main():
     ridge = SmoothedRegressor(Ridge(), noise, n_samples=n, random_state=0).fit(X[100:], y[100:])
     mc = SmoothedRegressor(Ridge(), noise, n_samples=n, method="monte_carlo",
                            random_state=0).fit(X[100:], y[100:])
-    t_exact, (_, lo_e, up_e) = best_time(lambda: ridge.certify(X_test, radius=0.1), args.repeat)
-    t_mc, (_, lo_m, up_m) = best_time(lambda: mc.certify(X_test, radius=0.1), args.repeat)
+    t_exact, (_, lo_e, up_e) = best_of(lambda: ridge.certify(X_test, radius=0.1), args.repeat)
+    t_mc, (_, lo_m, up_m) = best_of(lambda: mc.certify(X_test, radius=0.1), args.repeat)
     print(f"ridge: exact {t_exact * 1e3:.2f} ms, Monte Carlo {t_mc:.3f} s, "
           f"exact is {t_mc / t_exact:,.0f}x faster; Monte Carlo half-width / exact = "
           f"{np.median((up_m - lo_m) / (up_e - lo_e)):.3f} (median)")
@@ -78,8 +69,8 @@ def main():
                                 n_samples=n, method="monte_carlo",
                                 random_state=0).fit(X[100:], y[100:])
     assert tree.certification_ == "exact-tree" and tree_mc.certification_ == "monte_carlo"
-    t_exact, (_, lo_e, up_e) = best_time(lambda: tree.certify(X_test, radius=0.1), args.repeat)
-    t_mc, (_, lo_m, up_m) = best_time(lambda: tree_mc.certify(X_test, radius=0.1), args.repeat)
+    t_exact, (_, lo_e, up_e) = best_of(lambda: tree.certify(X_test, radius=0.1), args.repeat)
+    t_mc, (_, lo_m, up_m) = best_of(lambda: tree_mc.certify(X_test, radius=0.1), args.repeat)
     wider = np.mean((up_m - lo_m) >= (up_e - lo_e))
     looser = np.mean((lo_m <= lo_e) & (up_m >= up_e))
     leaves = tree.estimator_.get_n_leaves()

@@ -15,7 +15,6 @@ Run: python benchmarks/bench_trees.py [--n-mc 40] [--repeat 3]
 """
 
 import argparse
-import time
 
 import numpy as np
 from scipy.stats import norm
@@ -24,19 +23,11 @@ from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
 from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
+from bench_certify import best_of
 from sksmooth import GaussianNoise, SmoothedClassifier
 from sksmooth.metrics import certified_accuracy
 
 SIGMA, N, ALPHA = 0.5, 10_000, 0.001
-
-
-def best_time(fn, repeat):
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - start)
-    return min(times), out
 
 
 def main():
@@ -67,10 +58,10 @@ def main():
     for name, base, vote in models:
         clf = SmoothedClassifier(base, GaussianNoise(SIGMA), n_samples=N, n_select=100,
                                  alpha=ALPHA, vote=vote, random_state=0).fit(X_train, y_train)
-        t_exact, (y_ex, r_ex) = best_time(
+        t_exact, (y_ex, r_ex) = best_of(
             lambda: clf.set_params(method="exact").certify(X_test), args.repeat)
         lower, upper = clf._exact.bounds(X_test)
-        t_mc, (y_mc, r_mc) = best_time(
+        t_mc, (y_mc, r_mc) = best_of(
             lambda: clf.set_params(method="monte_carlo").certify(X_mc), 1)
         clf.set_params(method="auto")
         per_exact, per_mc = t_exact / len(X_test), t_mc / len(X_mc)
