@@ -74,7 +74,8 @@ def time_draws(n_draws, repeat, chunk=32_768):
             fn()
             best[key] = min(best[key], time.perf_counter() - t0)
     pool.shutdown()
-    print(f"{n_draws / 1e6:.1f} M Gaussians: " + "  ".join(f"{k} {v:.3f} s" for k, v in best.items()))
+    timed = "  ".join(f"{k} {v:.3f} s" for k, v in best.items())
+    print(f"{n_draws / 1e6:.1f} M Gaussians: {timed}")
     scale = best["PCG64, 1 thread"] / best["PCG64, 2 threads"]
     print(f"    two threads scale by {scale:.2f}; legacy / PCG64 "
           f"{best['legacy (ART), 1 thread'] / best['PCG64, 1 thread']:.2f}", flush=True)

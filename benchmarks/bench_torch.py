@@ -113,7 +113,7 @@ def cohen_certify(module, X, n0, n, batch, device, n_classes=10):
 
 
 def time_parts(module, forward, rows, batch, device, repeats, n_features=64, block=4096):
-    """Seconds of certify's pieces for ``rows`` noisy rows, each run alternately, best of ``repeats``.
+    """Seconds of certify's pieces for ``rows`` noisy rows, run alternately, best of ``repeats``.
 
     ``forward``: the benchmark's bare forward run at ``batch`` rows;
     ``randn``: the Gaussians in blocks of ``block`` draws, scaled;

@@ -322,7 +322,7 @@ def test_batch_tuner_memo_reuses_the_settled_size_per_model_and_workload():
     assert not resumed.settled and resumed.size == 1024 and len(resumed.rates) == 2
 
 
-def test_certify_reuses_the_batch_size_tuned_on_the_models_first_call():
+def test_certify_reuses_the_batch_size_tuned_on_the_models_first_call(tuner_trials):
     from sklearn.datasets import make_classification
 
     from sksmooth import SmoothedClassifier, _engine
@@ -332,29 +332,17 @@ def test_certify_reuses_the_batch_size_tuned_on_the_models_first_call():
         LogisticRegression(), n_samples=100_000, n_select=10, method="monte_carlo",
         random_state=0,
     ).fit(X, y)
-    tuning = []
-    record = _engine._BatchTuner.record
-
-    def spy(self, rows, seconds):  # the batches a tuner still judges
-        if not self.settled:
-            tuning.append(rows)
-        record(self, rows, seconds)
-
-    _engine._BatchTuner.record = spy
-    try:
-        first = clf.certify(X[:20])
-        n_calls, n_timed = 1, len(tuning)
-        # A call that ends before the tuner settles leaves its progress; the next climbs on.
-        while not all(isinstance(v, int) for v in _engine._SETTLED[clf.estimator_].values()):
-            assert n_calls < 4, _engine._SETTLED[clf.estimator_]
-            clf.certify(X[:20])
-            n_calls += 1
-        tuning.clear()
-        second = clf.certify(X[:20])
-    finally:
-        _engine._BatchTuner.record = record
+    first = clf.certify(X[:20])
+    n_calls, n_timed = 1, len(tuner_trials)
+    # A call that ends before the tuner settles leaves its progress; the next climbs on.
+    while not all(isinstance(v, int) for v in _engine._SETTLED[clf.estimator_].values()):
+        assert n_calls < 4, _engine._SETTLED[clf.estimator_]
+        clf.certify(X[:20])
+        n_calls += 1
+    tuner_trials.clear()
+    second = clf.certify(X[:20])
     assert n_timed >= 4  # the first call climbed the ladder ...
-    assert tuning == []  # ... once settled, later calls start at the size settled on
+    assert tuner_trials == []  # ... once settled, later calls start at the size settled on
     np.testing.assert_array_equal(first[0], second[0])
     np.testing.assert_array_equal(first[1], second[1])
 

@@ -213,7 +213,7 @@ def test_tuned_batch_gives_the_counts_of_any_fixed_batch(fitted):
     assert auto.sum(axis=1).tolist() == [9000] * 3
 
 
-def test_torch_path_reuses_the_batch_size_tuned_on_the_modules_first_call(fitted):
+def test_torch_path_reuses_the_batch_size_tuned_on_the_modules_first_call(fitted, tuner_trials):
     from sksmooth import _random
     from sksmooth._torch import count_votes
 
@@ -221,33 +221,22 @@ def test_torch_path_reuses_the_batch_size_tuned_on_the_modules_first_call(fitted
     net, rows, k = clf.estimator_, X[:3], len(clf.classes_)
     seeds = _random.RowSeeds(_random.row_keys(rows), 0, (1,))
     _engine._SETTLED.pop(net.module_, None)
-    tuning = []
-    record = _engine._BatchTuner.record
-
-    def spy(self, rows_, seconds):  # the batches a tuner still judges
-        if not self.settled:
-            tuning.append(rows_)
-        record(self, rows_, seconds)
 
     def memo():
         return next(iter(_engine._SETTLED.get(net.module_, {}).values()), None)
 
-    _engine._BatchTuner.record = spy
-    try:
-        # 3 x 100,000 rows per call: about the whole ladder (4,096 ... 65,536 rows). A call
-        # that ends before the tuner settles leaves its progress, and the next climbs on.
-        first = count_votes(net, rows, clf.noise_, 100_000, seeds, k)
-        n_calls, n_timed = 1, len(tuning)
-        while not isinstance(memo(), int):
-            assert isinstance(memo(), list) and n_calls < 3, memo()
-            count_votes(net, rows, clf.noise_, 100_000, seeds, k)
-            n_calls += 1
-        assert n_timed >= 4
-        tuning.clear()
-        second = count_votes(net, rows, clf.noise_, 100_000, seeds, k)
-    finally:
-        _engine._BatchTuner.record = record
-    assert tuning == []  # settled: later calls time nothing
+    # 3 x 100,000 rows per call: about the whole ladder (4,096 ... 65,536 rows). A call
+    # that ends before the tuner settles leaves its progress, and the next climbs on.
+    first = count_votes(net, rows, clf.noise_, 100_000, seeds, k)
+    n_calls, n_timed = 1, len(tuner_trials)
+    while not isinstance(memo(), int):
+        assert isinstance(memo(), list) and n_calls < 3, memo()
+        count_votes(net, rows, clf.noise_, 100_000, seeds, k)
+        n_calls += 1
+    assert n_timed >= 4
+    tuner_trials.clear()
+    second = count_votes(net, rows, clf.noise_, 100_000, seeds, k)
+    assert tuner_trials == []  # settled: later calls time nothing
     settled = memo()
     assert settled in _torch.batch_tuner(rows.shape[1], None).ladder
     np.testing.assert_array_equal(first, second)
