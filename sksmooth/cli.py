@@ -591,11 +591,27 @@ def _data_summary(args, data, encoder, train, test):
     }
 
 
+def _settings(args):
+    """run.json's "settings": the parsed options, for either task."""
+    return {k: v for k, v in vars(args).items() if k != "command"}
+
+
+def _certificate_common(args, norm, units, exact):
+    """The keys of run.json's "certificate" that both tasks share (norm, method, draws)."""
+    return {
+        "norm": norm,
+        "units": units,
+        "method": "exact" if exact else "monte_carlo",
+        "n_samples": None if exact else args.n_samples,
+        "alpha": None if exact else args.alpha,
+    }
+
+
 def _write_run(path, args, data, encoder, train, test, results, norm, units, exact, abstain,
                version, seconds):
     label = NOISES[args.noise][1]
     noised = args.noise != "subspace"
-    settings = {k: v for k, v in vars(args).items() if k != "command"}
+    settings = _settings(args)
     covers = ("perturbations of the numeric columns (after imputation), in the noise's norm; "
               "text columns held fixed")
     if norm in ("l2", "l1") and not args.no_standardize:
@@ -612,11 +628,7 @@ def _write_run(path, args, data, encoder, train, test, results, norm, units, exa
         },
         "features": encoder.describe(data, train, [r["level"] for r in results], noised),
         "certificate": {
-            "norm": norm,
-            "units": units,
-            "method": "exact" if exact else "monte_carlo",
-            "n_samples": None if exact else args.n_samples,
-            "alpha": None if exact else args.alpha,
+            **_certificate_common(args, norm, units, exact),
             "abstain_label": abstain,
             "covers": covers,
         },
@@ -697,7 +709,7 @@ def _regression(args, data, encoder, train, test, X_train, X_test, levels, label
             "sksmooth_version": __version__,
             "command": "sksmooth certify",
             "task": "regression",
-            "settings": {k: v for k, v in vars(args).items() if k != "command"},
+            "settings": _settings(args),
             "data": {
                 **_data_summary(args, data, encoder, train, test),
                 "target": {"name": args.target, "mean": float(np.mean(y_train)),
@@ -706,11 +718,7 @@ def _regression(args, data, encoder, train, test, X_train, X_test, levels, label
             },
             "features": encoder.describe(data, train, levels, args.noise != "subspace"),
             "certificate": {
-                "norm": norm,
-                "units": units,
-                "method": "exact" if exact else "monte_carlo",
-                "n_samples": None if exact else args.n_samples,
-                "alpha": None if exact else args.alpha,
+                **_certificate_common(args, norm, units, exact),
                 "percentile": args.percentile,
                 "tolerance": tolerance,
                 "tolerance_rule": rule,
