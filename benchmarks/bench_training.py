@@ -24,6 +24,8 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from torch import nn
 
+from bench_torch import MLP as TorchBenchMLP
+from bench_torch import SmallCNN
 from sksmooth import GaussianNoise, SmoothedClassifier
 from sksmooth.metrics import average_certified_radius, certified_accuracy
 
@@ -31,30 +33,11 @@ METHODS = ["noise", "consistency", "smoothadv", "macer"]
 RADII = [0.0, 0.25, 0.5, 0.75, 1.0]
 
 
-class MLP(nn.Module):
+class MLP(TorchBenchMLP):
+    """bench_torch's MLP with 128 hidden units: 64-128-128-10."""
+
     def __init__(self, hidden=128):
-        super().__init__()
-        self.layers = nn.Sequential(
-            nn.Linear(64, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
-            nn.Linear(hidden, 10),
-        )  # fmt: skip
-
-    def forward(self, X):
-        return self.layers(X)
-
-
-class SmallCNN(nn.Module):
-    """The network of examples/plot_skorch_digits.py."""
-
-    def __init__(self, channels=16):
-        super().__init__()
-        self.features = nn.Sequential(
-            nn.Conv2d(1, channels, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        )  # fmt: skip
-        self.head = nn.Linear(channels * 4 * 4, 10)
-
-    def forward(self, X):
-        return self.head(self.features(X.reshape(-1, 1, 8, 8)).flatten(1))
+        super().__init__(n_hidden=hidden)
 
 
 def make_net(module, epochs, device):
