@@ -1,7 +1,9 @@
-"""Base models whose smoothed behaviour is known exactly, for oracle tests."""
+"""Base models whose smoothed behaviour is known exactly, for oracle tests, and a minimal noise."""
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
+
+from sksmooth.noise import BaseNoise
 
 
 class ConstantClassifier(ClassifierMixin, BaseEstimator):
@@ -45,3 +47,21 @@ class HiddenLinearRule(ClassifierMixin, BaseEstimator):
 
     def margin(self, X, q=2):
         return np.abs(self.score_(X)) / np.linalg.norm(np.asarray(self.w, float), ord=q)
+
+
+class CubeNoise(BaseNoise):
+    """The minimal family: uniform on [-scale, scale]^d, radius scale * (pA - pB) in l1.
+
+    Yang et al. (ICML 2020), Table 1 (total variation of the shifted cube).
+    """
+
+    norm = "l1"
+
+    def __init__(self, scale=1.0):
+        self.scale = scale
+
+    def sample(self, n_draws, n_features, rng):
+        return rng.uniform(-self.scale, self.scale, size=(n_draws, n_features))
+
+    def radius(self, p_lower, p_upper):
+        return self.scale * (np.asarray(p_lower) - np.asarray(p_upper))

@@ -4,31 +4,18 @@ import pytest
 from sksmooth import GaussianNoise
 from sksmooth.noise import BaseNoise
 
-
-class _UniformLikeNoise(BaseNoise):
-    """A radius with a closed-form inverse and a ceiling: 2 * scale * (pA - 1/2)."""
-
-    norm = "l1"
-
-    def __init__(self, scale=1.0):
-        self.scale = scale
-
-    def sample(self, n_draws, n_features, rng):
-        return rng.uniform(-self.scale, self.scale, size=(n_draws, n_features))
-
-    def radius(self, p_lower, p_upper):
-        return self.scale * (np.asarray(p_lower) - np.asarray(p_upper))
+from ._models import CubeNoise
 
 
 @pytest.mark.parametrize("radius", [0.0, 0.01, 0.3, 0.9999])
 def test_default_p_required_bisects_to_the_closed_form_from_above(radius):
-    p = BaseNoise.p_required(_UniformLikeNoise(), radius)
+    p = BaseNoise.p_required(CubeNoise(), radius)
     exact = 0.5 + radius / 2  # solves pA - (1 - pA) = radius
     assert exact <= p <= exact + 1e-12
 
 
 def test_default_p_required_is_inf_when_unreachable_and_agrees_with_gaussian():
-    assert BaseNoise.p_required(_UniformLikeNoise(), 1.5) == np.inf
+    assert BaseNoise.p_required(CubeNoise(), 1.5) == np.inf
     noise = GaussianNoise(sigma=0.4)
     for radius in (0.0, 0.2, 1.0):
         assert BaseNoise.p_required(noise, radius) == pytest.approx(
@@ -50,4 +37,4 @@ def test_repr_shows_every_parameter_that_defines_the_distribution():
     assert repr(SubspaceNoise()) == "SubspaceNoise(n_keep=1, fill_value=0.0)"
     assert repr(BernoulliMaskNoise()) == "BernoulliMaskNoise(keep_prob=0.1, fill_value=0.0)"
     assert repr(CorrelatedGaussianNoise([[1.0]])) == "CorrelatedGaussianNoise(cov=[[1.0]])"
-    assert repr(_UniformLikeNoise()) == "_UniformLikeNoise(scale=1.0)"  # any subclass
+    assert repr(CubeNoise()) == "CubeNoise(scale=1.0)"  # any subclass

@@ -17,23 +17,7 @@ from sksmooth._engine import count_votes
 from sksmooth._random import ESTIMATE, RowSeeds, row_keys
 from sksmooth.noise import AdditiveNoise, BaseNoise, LaplaceNoise, SubspaceNoise
 
-
-class CubeNoise(BaseNoise):
-    """The minimal family: uniform on [-scale, scale]^d, radius scale * (pA - pB) in l1.
-
-    Yang et al. (ICML 2020), Table 1 (total variation of the shifted cube).
-    """
-
-    norm = "l1"
-
-    def __init__(self, scale=1.0):
-        self.scale = scale
-
-    def sample(self, n_draws, n_features, rng):
-        return rng.uniform(-self.scale, self.scale, size=(n_draws, n_features))
-
-    def radius(self, p_lower, p_upper):
-        return self.scale * (np.asarray(p_lower) - np.asarray(p_upper))
+from ._models import CubeNoise
 
 
 def _blobs(n=60, seed=0):
